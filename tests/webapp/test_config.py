@@ -1,0 +1,80 @@
+"""Settings from the environment: production refuses to start without its secrets."""
+
+import pytest
+
+from webapp import create_app
+from webapp.config import PRODUCTION_REQUIRED, ConfigError, load_settings, normalize_database_url
+
+PRODUCTION_ENV = {
+    "SECRET_KEY": "s" * 64,
+    "DATABASE_URL": "postgres://u:p@db.example:5432/qbsync",
+    "REDIS_URL": "redis://127.0.0.1:6379/0",
+    "CONDUCTOR_SECRET_KEY": "sk_conductor_x",
+    "CONDUCTOR_END_USER_ID": "end_usr_x",
+}
+
+
+@pytest.mark.parametrize("missing", PRODUCTION_REQUIRED)
+def test_production_refuses_to_start_when_a_required_setting_is_missing(missing, tmp_path):
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != missing}
+    with pytest.raises(ConfigError) as caught:
+        load_settings(env, str(tmp_path))
+    message = str(caught.value)
+    assert message.startswith(missing) and "\n" not in message
+
+
+def test_create_app_without_secret_key_names_it(monkeypatch):
+    for name in PRODUCTION_ENV:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("QBSYNC_MODE", "production")
+    with pytest.raises(ConfigError, match="^SECRET_KEY is not set"):
+        create_app()
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("postgres://u:p@h:5432/db", "postgresql+psycopg://u:p@h:5432/db"),
+        ("postgresql://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("postgresql+psycopg://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("sqlite:////tmp/x.db", "sqlite:////tmp/x.db"),
+    ],
+)
+def test_database_urls_are_normalised_for_psycopg(given, expected):
+    assert normalize_database_url(given) == expected
+
+
+def test_production_settings_are_secure(tmp_path):
+    settings = load_settings(PRODUCTION_ENV, str(tmp_path))
+    assert settings["SQLALCHEMY_DATABASE_URI"].startswith("postgresql+psycopg://")
+    assert settings["SESSION_COOKIE_SECURE"] is True
+    assert settings["SESSION_COOKIE_HTTPONLY"] is True
+    assert settings["SESSION_COOKIE_SAMESITE"] == "Lax"
+    assert settings["SESSION_COOKIE_NAME"].startswith("__Host-")
+    assert settings["QBSYNC_PROXY_COUNT"] == 1
+
+
+def test_demo_mode_needs_no_settings_and_uses_sqlite_in_instance(tmp_path):
+    settings = load_settings({"QBSYNC_MODE": "demo"}, str(tmp_path))
+    assert settings["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path}/qbsync.db"
+    assert settings["REDIS_URL"] is None
+    assert len(settings["SECRET_KEY"]) >= 32
+
+
+def test_unknown_mode_is_refused(tmp_path):
+    with pytest.raises(ConfigError, match="QBSYNC_MODE"):
+        load_settings({"QBSYNC_MODE": "staging"}, str(tmp_path))
+
+
+def test_production_app_trusts_one_proxy_hop(monkeypatch, tmp_path):
+    """Behind Heroku's router the app sees HTTPS through X-Forwarded-Proto (HSTS follows)."""
+    for name, value in PRODUCTION_ENV.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("QBSYNC_MODE", "production")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/p.db"})
+    client = app.test_client()
+    plain = "http://qbsync.example"
+    proxied = client.get("/api/v1/health", base_url=plain, headers={"X-Forwarded-Proto": "https"})
+    direct = client.get("/api/v1/health", base_url=plain)
+    assert "Strict-Transport-Security" in proxied.headers
+    assert "Strict-Transport-Security" not in direct.headers

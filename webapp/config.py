@@ -1,0 +1,103 @@
+"""Settings, read once from the environment (and `.env`) into a flat mapping for `app.config`.
+
+Contract names (DESIGN §3): SECRET_KEY, DATABASE_URL, REDIS_URL, CONDUCTOR_SECRET_KEY,
+CONDUCTOR_END_USER_ID, CONDUCTOR_BASE_URL. Everything else is prefixed QBSYNC_.
+
+Three modes, from QBSYNC_MODE: ``production`` (the default, what gunicorn and the Procfile run),
+``demo`` (``qbsync demo``: SQLite, in-process worker, the simulator) and ``test``. Production
+refuses to start without its secrets; demo and test fill in safe local defaults.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+MODES = ("production", "demo", "test")
+PRODUCTION_REQUIRED = (
+    "SECRET_KEY",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "CONDUCTOR_SECRET_KEY",
+    "CONDUCTOR_END_USER_ID",
+)
+SESSION_LIFETIME_S = 12 * 3600
+CSRF_TIME_LIMIT_S = 8 * 3600
+MAX_REQUEST_BYTES = 1024 * 1024
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or malformed; the message is one line naming the variable."""
+
+
+def normalize_database_url(url: str) -> str:
+    """Accept Heroku's ``postgres://`` and plain ``postgresql://`` URLs; we drive psycopg 3."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _flag(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+
+
+def load_settings(env: Mapping[str, str], instance_path: str) -> dict[str, Any]:
+    """Turn environment variables into Flask config keys, failing loudly in production."""
+    mode = (env.get("QBSYNC_MODE") or "production").strip().lower()
+    if mode not in MODES:
+        raise ConfigError(f"QBSYNC_MODE must be one of {', '.join(MODES)}, got {mode!r}")
+    production = mode == "production"
+    if production:
+        for name in PRODUCTION_REQUIRED:
+            if not env.get(name):
+                raise ConfigError(f"{name} is not set; it is required in production "
+                                  "(set QBSYNC_MODE=demo to try qbsync locally)")
+
+    sqlite_path = Path(instance_path) / "qbsync.db"
+    database_url = env.get("DATABASE_URL") or f"sqlite:///{sqlite_path}"
+    secure_cookies = _flag(env.get("QBSYNC_SECURE_COOKIES"), default=production)
+    return {
+        "QBSYNC_MODE": mode,
+        "TESTING": mode == "test",
+        "SECRET_KEY": env.get("SECRET_KEY") or secrets.token_hex(32),
+        "SQLALCHEMY_DATABASE_URI": normalize_database_url(database_url),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "REDIS_URL": env.get("REDIS_URL") or None,
+        "CONDUCTOR_SECRET_KEY": env.get("CONDUCTOR_SECRET_KEY") or None,
+        "CONDUCTOR_END_USER_ID": env.get("CONDUCTOR_END_USER_ID") or None,
+        "CONDUCTOR_BASE_URL": env.get("CONDUCTOR_BASE_URL") or None,
+        "QBSYNC_REQUEST_TIMEOUT_S": _float(env, "QBSYNC_REQUEST_TIMEOUT_S", 120.0),
+        "QBSYNC_ADMIN_EMAIL": env.get("QBSYNC_ADMIN_EMAIL") or "admin@example.com",
+        "QBSYNC_ADMIN_PASSWORD": env.get("QBSYNC_ADMIN_PASSWORD") or None,
+        # Cookies: HttpOnly and SameSite everywhere; Secure and the __Host- prefix whenever the
+        # app is served over HTTPS (production), so a cookie never travels in clear text.
+        "SESSION_COOKIE_NAME": "__Host-qbsync" if secure_cookies else "qbsync",
+        "SESSION_COOKIE_SECURE": secure_cookies,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": secure_cookies,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "PERMANENT_SESSION_LIFETIME": SESSION_LIFETIME_S,
+        "WTF_CSRF_TIME_LIMIT": CSRF_TIME_LIMIT_S,
+        # CSRF is enforced by webapp.security for every unsafe request without a bearer token.
+        "WTF_CSRF_CHECK_DEFAULT": False,
+        "MAX_CONTENT_LENGTH": MAX_REQUEST_BYTES,
+        "PREFERRED_URL_SCHEME": "https" if production else "http",
+        # Heroku's router is one proxy in front of us: trust one hop of X-Forwarded-*.
+        "QBSYNC_PROXY_COUNT": int(_float(env, "QBSYNC_PROXY_COUNT", 1 if production else 0)),
+    }

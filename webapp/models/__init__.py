@@ -1,0 +1,37 @@
+"""All models, imported here so Alembic and the app see one complete metadata."""
+
+from webapp.models.auth import ApiToken, User
+from webapp.models.sync import SyncError, SyncObjectRun, SyncSession, SyncState
+from webapp.models.wms import (
+    Customer,
+    InventoryAdjustment,
+    InventoryAdjustmentLine,
+    Invoice,
+    InvoiceLine,
+    Item,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    SalesOrder,
+    SalesOrderLine,
+    Vendor,
+)
+
+__all__ = [
+    "ApiToken",
+    "Customer",
+    "InventoryAdjustment",
+    "InventoryAdjustmentLine",
+    "Invoice",
+    "InvoiceLine",
+    "Item",
+    "PurchaseOrder",
+    "PurchaseOrderLine",
+    "SalesOrder",
+    "SalesOrderLine",
+    "SyncError",
+    "SyncObjectRun",
+    "SyncSession",
+    "SyncState",
+    "User",
+    "Vendor",
+]

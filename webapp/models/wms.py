@@ -1,0 +1,265 @@
+"""The WMS mirror: the warehouse's own tables that qbsync keeps in step with QuickBooks.
+
+Every synced row carries the same sync columns (`SyncedMixin`). Foreign keys between mirror
+tables use local ids; the QuickBooks ids are kept beside them so a row can be written before
+the row it points at has arrived. Money is `Numeric`, never float.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Date, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
+
+from webapp.extensions import db
+from webapp.models.types import MONEY, QUANTITY, RATE, JSONDoc, UTCDateTime
+
+ITEM_TYPES = ("inventory", "non_inventory", "service", "other_charge")
+
+
+class SyncedMixin:
+    """Columns every synced row carries (DESIGN §4)."""
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Null until a row created in the WMS has been pushed to QuickBooks.
+    qb_id: Mapped[str | None] = mapped_column(String(36), unique=True)
+    qb_revision: Mapped[str | None] = mapped_column(String(20))
+    qb_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Moved by WMS edits only, never by the sync: the "local side changed" clock.
+    local_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The synced field values at the last sync: the base of the three-way merge.
+    sync_base: Mapped[dict[str, Any] | None] = mapped_column(JSONDoc)
+    sync_hash: Mapped[str | None] = mapped_column(String(64))
+    is_active: Mapped[bool] = mapped_column(default=True)
+    qb_deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ContactMixin:
+    """Contact fields shared by customers and vendors (the WMS wins these on conflict)."""
+
+    name: Mapped[str] = mapped_column(String(41))
+    company_name: Mapped[str | None] = mapped_column(String(41))
+    salutation: Mapped[str | None] = mapped_column(String(15))
+    first_name: Mapped[str | None] = mapped_column(String(25))
+    middle_name: Mapped[str | None] = mapped_column(String(5))
+    last_name: Mapped[str | None] = mapped_column(String(25))
+    job_title: Mapped[str | None] = mapped_column(String(41))
+    email: Mapped[str | None] = mapped_column(String(1023))
+    cc_email: Mapped[str | None] = mapped_column(String(1023))
+    phone: Mapped[str | None] = mapped_column(String(21))
+    alternate_phone: Mapped[str | None] = mapped_column(String(21))
+    fax: Mapped[str | None] = mapped_column(String(21))
+    contact: Mapped[str | None] = mapped_column(String(41))
+    alternate_contact: Mapped[str | None] = mapped_column(String(41))
+    billing_address: Mapped[dict[str, Any] | None] = mapped_column(JSONDoc)
+    shipping_address: Mapped[dict[str, Any] | None] = mapped_column(JSONDoc)
+    account_number: Mapped[str | None] = mapped_column(String(99))
+    credit_limit: Mapped[Decimal | None] = mapped_column(MONEY)
+    balance: Mapped[Decimal | None] = mapped_column(MONEY)
+    terms: Mapped[str | None] = mapped_column(String(31))
+    note: Mapped[str | None] = mapped_column(Text)
+    external_id: Mapped[str | None] = mapped_column(String(40))
+
+
+class Customer(SyncedMixin, ContactMixin, db.Model):
+    __tablename__ = "wms_customer"
+
+    full_name: Mapped[str] = mapped_column(String(209), index=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("wms_customer.id"))
+    parent_qb_id: Mapped[str | None] = mapped_column(String(36))
+    sublevel: Mapped[int] = mapped_column(default=0)
+    total_balance: Mapped[Decimal | None] = mapped_column(MONEY)
+    job_status: Mapped[str | None] = mapped_column(String(16))
+    resale_number: Mapped[str | None] = mapped_column(String(15))
+
+
+class Vendor(SyncedMixin, ContactMixin, db.Model):
+    __tablename__ = "wms_vendor"
+
+    name_on_check: Mapped[str | None] = mapped_column(String(41))
+    tax_identification_number: Mapped[str | None] = mapped_column(String(15))
+    is_eligible_for_1099: Mapped[bool | None] = mapped_column()
+
+
+class Item(SyncedMixin, db.Model):
+    """Inventory, non-inventory, service and other-charge items in one table."""
+
+    __tablename__ = "wms_item"
+
+    item_type: Mapped[str] = mapped_column(String(16), index=True)
+    name: Mapped[str] = mapped_column(String(31))
+    full_name: Mapped[str] = mapped_column(String(159), index=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("wms_item.id"))
+    parent_qb_id: Mapped[str | None] = mapped_column(String(36))
+    sublevel: Mapped[int] = mapped_column(default=0)
+    sku: Mapped[str | None] = mapped_column(String(31))
+    barcode: Mapped[str | None] = mapped_column(String(50))
+    sales_description: Mapped[str | None] = mapped_column(Text)
+    sales_price: Mapped[Decimal | None] = mapped_column(RATE)
+    purchase_description: Mapped[str | None] = mapped_column(Text)
+    purchase_cost: Mapped[Decimal | None] = mapped_column(RATE)
+    income_account: Mapped[str | None] = mapped_column(String(159))
+    expense_account: Mapped[str | None] = mapped_column(String(159))
+    preferred_vendor_id: Mapped[int | None] = mapped_column(ForeignKey("wms_vendor.id"))
+    preferred_vendor_qb_id: Mapped[str | None] = mapped_column(String(36))
+    quantity_on_hand: Mapped[Decimal | None] = mapped_column(QUANTITY)
+    reorder_point: Mapped[Decimal | None] = mapped_column(QUANTITY)
+    maximum_quantity_on_hand: Mapped[Decimal | None] = mapped_column(QUANTITY)
+    average_cost: Mapped[Decimal | None] = mapped_column(RATE)
+    quantity_on_sales_order: Mapped[Decimal | None] = mapped_column(QUANTITY)
+    quantity_on_purchase_order: Mapped[Decimal | None] = mapped_column(QUANTITY)
+    unit_of_measure: Mapped[str | None] = mapped_column(String(31))
+    external_id: Mapped[str | None] = mapped_column(String(40))
+
+
+class TransactionMixin:
+    """Header fields shared by the synced transactions."""
+
+    ref_number: Mapped[str | None] = mapped_column(String(11), index=True)
+    transaction_date: Mapped[date] = mapped_column(Date)
+    memo: Mapped[str | None] = mapped_column(Text)
+    external_id: Mapped[str | None] = mapped_column(String(40))
+
+
+class LineMixin:
+    """Columns shared by order and invoice lines; `qb_line_id` is QuickBooks' TxnLineID."""
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    qb_line_id: Mapped[str | None] = mapped_column(String(36))
+    position: Mapped[int] = mapped_column(default=0)
+    item_qb_id: Mapped[str | None] = mapped_column(String(36))
+    description: Mapped[str | None] = mapped_column(Text)
+    quantity: Mapped[Decimal | None] = mapped_column(QUANTITY)
+    unit_of_measure: Mapped[str | None] = mapped_column(String(31))
+    rate: Mapped[Decimal | None] = mapped_column(RATE)
+    amount: Mapped[Decimal | None] = mapped_column(MONEY)
+
+    @declared_attr
+    def item_id(cls) -> Mapped[int | None]:  # noqa: N805 - declared_attr receives the class
+        return mapped_column(ForeignKey("wms_item.id"), index=True)
+
+
+class SalesOrder(SyncedMixin, TransactionMixin, db.Model):
+    __tablename__ = "wms_sales_order"
+
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("wms_customer.id"), index=True)
+    customer_qb_id: Mapped[str | None] = mapped_column(String(36))
+    purchase_order_number: Mapped[str | None] = mapped_column(String(25))
+    due_date: Mapped[date | None] = mapped_column(Date)
+    shipping_date: Mapped[date | None] = mapped_column(Date)
+    billing_address: Mapped[dict[str, Any] | None] = mapped_column(JSONDoc)
+    shipping_address: Mapped[dict[str, Any] | None] = mapped_column(JSONDoc)
+    subtotal: Mapped[Decimal | None] = mapped_column(MONEY)
+    sales_tax_total: Mapped[Decimal | None] = mapped_column(MONEY)
+    total_amount: Mapped[Decimal | None] = mapped_column(MONEY)
+    is_manually_closed: Mapped[bool] = mapped_column(default=False)
+    is_fully_invoiced: Mapped[bool | None] = mapped_column()
+
+    lines: Mapped[list[SalesOrderLine]] = relationship(
+        order_by="SalesOrderLine.position", cascade="all, delete-orphan"
+    )
+
+
+class SalesOrderLine(LineMixin, db.Model):
+    __tablename__ = "wms_sales_order_line"
+
+    sales_order_id: Mapped[int] = mapped_column(
+        ForeignKey("wms_sales_order.id", ondelete="CASCADE"), index=True
+    )
+    quantity_invoiced: Mapped[Decimal | None] = mapped_column(QUANTITY)
+    is_manually_closed: Mapped[bool] = mapped_column(default=False)
+
+
+class PurchaseOrder(SyncedMixin, TransactionMixin, db.Model):
+    __tablename__ = "wms_purchase_order"
+
+    vendor_id: Mapped[int | None] = mapped_column(ForeignKey("wms_vendor.id"), index=True)
+    vendor_qb_id: Mapped[str | None] = mapped_column(String(36))
+    due_date: Mapped[date | None] = mapped_column(Date)
+    expected_date: Mapped[date | None] = mapped_column(Date)
+    vendor_address: Mapped[dict[str, Any] | None] = mapped_column(JSONDoc)
+    shipping_address: Mapped[dict[str, Any] | None] = mapped_column(JSONDoc)
+    vendor_message: Mapped[str | None] = mapped_column(Text)
+    total_amount: Mapped[Decimal | None] = mapped_column(MONEY)
+    is_manually_closed: Mapped[bool] = mapped_column(default=False)
+    is_fully_received: Mapped[bool | None] = mapped_column()
+
+    lines: Mapped[list[PurchaseOrderLine]] = relationship(
+        order_by="PurchaseOrderLine.position", cascade="all, delete-orphan"
+    )
+
+
+class PurchaseOrderLine(LineMixin, db.Model):
+    __tablename__ = "wms_purchase_order_line"
+
+    purchase_order_id: Mapped[int] = mapped_column(
+        ForeignKey("wms_purchase_order.id", ondelete="CASCADE"), index=True
+    )
+    sku: Mapped[str | None] = mapped_column(String(31))
+    received_quantity: Mapped[Decimal | None] = mapped_column(QUANTITY)
+    is_manually_closed: Mapped[bool] = mapped_column(default=False)
+
+
+class Invoice(SyncedMixin, TransactionMixin, db.Model):
+    __tablename__ = "wms_invoice"
+
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("wms_customer.id"), index=True)
+    customer_qb_id: Mapped[str | None] = mapped_column(String(36))
+    purchase_order_number: Mapped[str | None] = mapped_column(String(25))
+    due_date: Mapped[date | None] = mapped_column(Date)
+    shipping_date: Mapped[date | None] = mapped_column(Date)
+    billing_address: Mapped[dict[str, Any] | None] = mapped_column(JSONDoc)
+    shipping_address: Mapped[dict[str, Any] | None] = mapped_column(JSONDoc)
+    subtotal: Mapped[Decimal | None] = mapped_column(MONEY)
+    sales_tax_total: Mapped[Decimal | None] = mapped_column(MONEY)
+    applied_amount: Mapped[Decimal | None] = mapped_column(MONEY)
+    balance_remaining: Mapped[Decimal | None] = mapped_column(MONEY)
+    is_paid: Mapped[bool | None] = mapped_column()
+    is_pending: Mapped[bool | None] = mapped_column()
+
+    lines: Mapped[list[InvoiceLine]] = relationship(
+        order_by="InvoiceLine.position", cascade="all, delete-orphan"
+    )
+
+
+class InvoiceLine(LineMixin, db.Model):
+    __tablename__ = "wms_invoice_line"
+
+    invoice_id: Mapped[int] = mapped_column(
+        ForeignKey("wms_invoice.id", ondelete="CASCADE"), index=True
+    )
+    service_date: Mapped[date | None] = mapped_column(Date)
+
+
+class InventoryAdjustment(SyncedMixin, TransactionMixin, db.Model):
+    __tablename__ = "wms_inventory_adjustment"
+
+    account_qb_id: Mapped[str | None] = mapped_column(String(36))
+    account_name: Mapped[str | None] = mapped_column(String(159))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("wms_customer.id"))
+    customer_qb_id: Mapped[str | None] = mapped_column(String(36))
+
+    lines: Mapped[list[InventoryAdjustmentLine]] = relationship(
+        order_by="InventoryAdjustmentLine.position", cascade="all, delete-orphan"
+    )
+
+
+class InventoryAdjustmentLine(db.Model):
+    __tablename__ = "wms_inventory_adjustment_line"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    inventory_adjustment_id: Mapped[int] = mapped_column(
+        ForeignKey("wms_inventory_adjustment.id", ondelete="CASCADE"), index=True
+    )
+    qb_line_id: Mapped[str | None] = mapped_column(String(36))
+    position: Mapped[int] = mapped_column(default=0)
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("wms_item.id"), index=True)
+    item_qb_id: Mapped[str | None] = mapped_column(String(36))
+    quantity_difference: Mapped[Decimal | None] = mapped_column(QUANTITY)
+    value_difference: Mapped[Decimal | None] = mapped_column(MONEY)
+    serial_number: Mapped[str | None] = mapped_column(String(4095))
+    lot_number: Mapped[str | None] = mapped_column(String(40))
