@@ -87,7 +87,9 @@ def migrated_sqlite_template(tmp_path_factory) -> Path:
 
 def make_app(database_uri: str, **overrides):
     config = {"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_uri, **overrides}
-    return create_app(config)
+    application = create_app(config)
+    application.test_client_class = IsolatedClient
+    return application
 
 
 @pytest.fixture
@@ -95,6 +97,11 @@ def sqlite_uri(tmp_path, migrated_sqlite_template) -> str:
     target = tmp_path / "qbsync.db"
     shutil.copy(migrated_sqlite_template, target)
     return f"sqlite:///{target}"
+
+
+@pytest.fixture
+def _push_request_context():
+    """Turn off pytest-flask's shared request context: requests get their own (see above)."""
 
 
 @pytest.fixture
@@ -106,7 +113,19 @@ def app(sqlite_uri):
         db.engine.dispose()
 
 
-class CSRFClient(FlaskClient):
+class IsolatedClient(FlaskClient):
+    """Each request runs in its own application context, as it does under a real server.
+
+    Tests keep an app context open for database access; without this, Flask would reuse it for
+    the client's requests and `g` (and the database session) would leak from one to the next.
+    """
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
+class CSRFClient(IsolatedClient):
     """A test client that, like the dashboard's JavaScript, sends `X-CSRFToken` on unsafe
     requests (STYLE principle 10). Pass `csrf=False` to prove a missing token fails."""
 

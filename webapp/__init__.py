@@ -26,7 +26,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the Flask app from the environment, with `config` overriding any setting."""
     app = Flask(
         __name__,
-        instance_path=str(PROJECT_ROOT / "instance"),
+        instance_path=os.environ.get("QBSYNC_INSTANCE_PATH") or str(PROJECT_ROOT / "instance"),
         static_folder=str(PROJECT_ROOT / "static"),
         template_folder=str(PROJECT_ROOT / "templates"),
     )

@@ -1,0 +1,75 @@
+"""Staff login and logout: sessions that really end, and no open redirects."""
+
+from tests.conftest import PASSWORD, log_in
+from webapp.extensions import db
+from webapp.models.auth import User
+
+
+def test_login_page_is_public_and_styled(client):
+    page = client.get("/login")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert 'name="csrf_token"' in html and "bootstrap.min.css" in html
+
+
+def test_login_then_dashboard_then_logout(client, user):
+    # Given a staff member, When they log in, Then the dashboard opens
+    response = log_in(client)
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+    assert "staff@example.com" in client.get("/").get_data(as_text=True)
+    # When they log out, Then the dashboard sends them back to the login page
+    assert client.post("/logout").status_code == 302
+    after = client.get("/")
+    assert after.status_code == 302 and after.headers["Location"].startswith("/login")
+
+
+def test_wrong_password_is_refused_without_saying_which_part(client, user):
+    response = log_in(client, password="not the password")
+    assert response.status_code == 400
+    assert "do not match an active account" in response.get_data(as_text=True)
+    assert client.get("/").status_code == 302
+
+
+def test_old_cookie_is_worthless_after_logout(app, client, user):
+    log_in(client)
+    stolen = client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value
+    client.post("/logout")
+    thief = app.test_client()
+    thief.set_cookie(app.config["SESSION_COOKIE_NAME"], stolen)
+    response = thief.get("/")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_disabling_a_user_ends_their_sessions(app, logged_in, user):
+    assert logged_in.get("/").status_code == 200
+    db.session.get(User, user.id).disable()
+    db.session.commit()
+    assert logged_in.get("/").status_code == 302
+    assert log_in(logged_in).status_code == 400  # and they cannot log in again
+
+
+def test_next_goes_to_our_own_pages_only(client, user):
+    ok = client.post("/login?next=/api/v1/objects", data={"email": "staff@example.com",
+                                                           "password": PASSWORD})
+    assert ok.headers["Location"] == "/api/v1/objects"
+    client.post("/logout")
+    for evil in ("https://evil.example/", "//evil.example/x", "/\\evil.example", "http:/x"):
+        response = client.post(
+            "/login", query_string={"next": evil},
+            data={"email": "staff@example.com", "password": PASSWORD},
+        )
+        assert response.headers["Location"] == "/", evil
+        client.post("/logout")
+
+
+def test_session_cookie_flags_in_production(app, client, user):
+    app.config.update(SESSION_COOKIE_SECURE=True, SESSION_COOKIE_NAME="__Host-qbsync")
+    response = client.post(
+        "/login", data={"email": "staff@example.com", "password": PASSWORD},
+        base_url="https://localhost",
+    )
+    cookie = response.headers["Set-Cookie"]
+    assert cookie.startswith("__Host-qbsync=")
+    for flag in ("Secure", "HttpOnly", "SameSite=Lax", "Path=/"):
+        assert flag in cookie
+    assert "Domain" not in cookie

@@ -1,0 +1,119 @@
+"""The `qbsync` command line: users, tokens, migrations and the demo."""
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from click.testing import CliRunner
+from flask.cli import ScriptInfo
+
+from webapp.cli import cli
+from webapp.extensions import db
+from webapp.models.auth import ApiToken, User
+
+DEMO_START_TIMEOUT_S = 60
+
+
+def run(app, *args, input=None):
+    result = CliRunner().invoke(cli, list(args), obj=ScriptInfo(create_app=lambda: app),
+                                input=input, catch_exceptions=False)
+    return result
+
+
+def test_users_create_with_password_then_log_in(app, client):
+    result = run(app, "users", "create", "Clerk@Example.com", "--password", "a long password")
+    assert result.exit_code == 0, result.output
+    assert client.post("/login", data={"email": "clerk@example.com",
+                                       "password": "a long password"}).status_code == 302
+
+
+def test_users_create_prompts_for_the_password(app):
+    result = run(app, "users", "create", "p@example.com", input="prompted pw 1\nprompted pw 1\n")
+    assert result.exit_code == 0, result.output
+    assert User.by_email("p@example.com").check_password("prompted pw 1")
+
+
+def test_users_create_refuses_a_short_password(app):
+    result = run(app, "users", "create", "s@example.com", "--password", "short")
+    assert result.exit_code == 2 and "at least 8 characters" in result.output
+
+
+def test_tokens_create_prints_a_working_token_on_the_last_line(app):
+    run(app, "users", "create", "bot@example.com", "--password", "a long password")
+    result = run(app, "tokens", "create", "bot@example.com", "--name", "erp")
+    assert result.exit_code == 0, result.output
+    token = result.output.strip().splitlines()[-1]
+    assert re.fullmatch(r"qbs_[A-Za-z0-9_-]{40,}", token)
+    assert db.session.scalar(db.select(ApiToken)).name == "erp"
+    auth = {"Authorization": f"Bearer {token}"}
+    response = app.test_client().get("/api/v1/objects", headers=auth)
+    assert response.status_code == 200
+
+
+def test_tokens_create_for_an_unknown_user_fails_clearly(app):
+    result = run(app, "tokens", "create", "ghost@example.com")
+    assert result.exit_code == 1 and "no active user" in result.output
+
+
+def test_db_upgrade_on_an_empty_database(tmp_path):
+    from tests.conftest import make_app
+
+    app = make_app(f"sqlite:///{tmp_path}/fresh.db")
+    result = run(app, "db", "upgrade")
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert db.session.execute(db.text("SELECT version_num FROM alembic_version")).scalar()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_demo_migrates_creates_the_login_and_serves_the_login_page(tmp_path):
+    port = _free_port()
+    env = {**os.environ, "QBSYNC_INSTANCE_PATH": str(tmp_path), "QBSYNC_MODE": "demo",
+           "QBSYNC_ADMIN_EMAIL": "boss@example.com"}
+    env.pop("DATABASE_URL", None)
+    env.pop("REDIS_URL", None)
+    qbsync = Path(sys.executable).with_name("qbsync")
+    proc = subprocess.Popen([str(qbsync), "demo", "--port", str(port)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + DEMO_START_TIMEOUT_S
+        lines = []
+        while time.monotonic() < deadline and not any("password" in x for x in lines):
+            lines.append(proc.stdout.readline())
+        output = "".join(lines)
+        assert f"http://127.0.0.1:{port}/" in output
+        password = re.search(r"log in as boss@example.com with password (\S+)", output).group(1)
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
+            page = _get_when_up(http, "/login", deadline)
+            assert page.status_code == 200 and "Log in to qbsync" in page.text
+            token = re.search(r'name="csrf-token" content="([^"]+)"', page.text).group(1)
+            login = http.post("/login", data={"email": "boss@example.com", "password": password,
+                                              "csrf_token": token})
+            assert login.status_code == 302 and login.headers["location"] == "/"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        proc.stdout.close()
+    assert (tmp_path / "qbsync.db").exists()
+
+
+def _get_when_up(http, path, deadline):
+    while True:
+        try:
+            return http.get(path)
+        except httpx.ConnectError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
