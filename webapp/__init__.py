@@ -78,9 +78,11 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
 
     from webapp import auth, security
+    from webapp.sync import flags
 
     auth.init_app(app)
     security.init_app(app)
+    flags.init_app(app)
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -1,0 +1,301 @@
+"""Starting, describing, listing and cancelling sync sessions (DESIGN §4, §6, §7).
+
+Everything the API, the CLI and the dashboard do with sessions goes through here. Running a
+session is someone else's job: the function registered as the dispatcher (the workers) is
+called with the new session's id once it is committed.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from webapp.extensions import db
+from webapp.models.sync import (
+    ACTIVE_STATUSES,
+    CANCELLING,
+    COMPLETED,
+    ENDED_STATUSES,
+    MODES,
+    PENDING,
+    RUNNING,
+    SyncError,
+    SyncObjectRun,
+    SyncSession,
+    SyncState,
+)
+from webapp.models.types import utcnow
+from webapp.sync.flags import cancel_flags
+from webapp.sync.objects import registry
+from webapp.sync.registry import UnknownObjectError
+
+MAX_PAGE_LIMIT = 100
+DEFAULT_PAGE_LIMIT = 20
+
+__all__ = [
+    "InvalidCursor",
+    "InvalidMode",
+    "SessionAlreadyActive",
+    "SessionEnded",
+    "SessionNotFound",
+    "UnknownObjectError",
+]
+
+
+class InvalidMode(ValueError):
+    def __init__(self, mode: object):
+        super().__init__(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+
+
+class InvalidCursor(ValueError):
+    def __init__(self):
+        super().__init__("the cursor is not one this API handed out")
+
+
+class SessionAlreadyActive(Exception):
+    """Another session of this company is pending or running (the database said so)."""
+
+    def __init__(self, active: SyncSession | None):
+        self.active = active
+        which = f" (session {active.id}, {active.status})" if active else ""
+        super().__init__(f"a sync is already pending or running{which}")
+
+
+class SessionNotFound(LookupError):
+    def __init__(self, session_id: object):
+        super().__init__(f"there is no sync session {session_id}")
+
+
+class SessionEnded(Exception):
+    def __init__(self, session: SyncSession):
+        self.session = session
+        super().__init__(f"session {session.id} already ended ({session.status})")
+
+
+def end_user_id() -> str:
+    """The company this deployment syncs (one Conductor end user)."""
+    return current_app.config.get("CONDUCTOR_END_USER_ID") or "end_usr_local"
+
+
+def set_dispatcher(app, dispatch: Callable[[int], None]) -> None:
+    """Register what runs a committed session (the workers, or an inline runner)."""
+    app.extensions["qbsync_dispatch"] = dispatch
+
+
+# --- commands -----------------------------------------------------------------------------
+
+
+def start_session(
+    objects: list[str] | None, mode: str = "incremental", created_by: str | None = None
+) -> SyncSession:
+    """Create a pending session with its plan and hand it to the dispatcher.
+
+    Raises UnknownObjectError, InvalidMode, or SessionAlreadyActive — the last one decided by
+    the database's partial unique index, so two simultaneous starts cannot both succeed.
+    """
+    if mode not in MODES:
+        raise InvalidMode(mode)
+    selected = list(dict.fromkeys(objects or []))
+    plan = registry.plan(selected)
+    session = SyncSession(
+        end_user_id=end_user_id(),
+        status=PENDING,
+        mode=mode,
+        selected_objects=selected or [p.name for p in plan],
+        planned_objects=[p.as_dict() for p in plan],
+        created_by=created_by,
+    )
+    session.object_runs = [
+        SyncObjectRun(object_name=p.name, position=i, reason=p.reason, status=PENDING)
+        for i, p in enumerate(plan)
+    ]
+    db.session.add(session)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise SessionAlreadyActive(active_session()) from None
+    dispatch = current_app.extensions.get("qbsync_dispatch")
+    if dispatch is not None:
+        dispatch(session.id)
+    return session
+
+
+def cancel_session(session_id: int) -> SyncSession:
+    """Ask a pending or running session to stop; it ends `cancelled` within one page."""
+    session = get_session(session_id)
+    if session.status in ENDED_STATUSES:
+        raise SessionEnded(session)
+    cancel_flags().set(session.id)
+    if session.cancel_requested_at is None:
+        session.cancel_requested_at = utcnow()
+    session.status = CANCELLING
+    db.session.commit()
+    return session
+
+
+# --- queries ------------------------------------------------------------------------------
+
+
+def get_session(session_id: int) -> SyncSession:
+    session = db.session.get(SyncSession, session_id)
+    if session is None:
+        raise SessionNotFound(session_id)
+    return session
+
+
+def active_session() -> SyncSession | None:
+    return db.session.scalar(
+        select(SyncSession)
+        .where(SyncSession.end_user_id == end_user_id(), SyncSession.status.in_(ACTIVE_STATUSES))
+        .order_by(SyncSession.id.desc())
+    )
+
+
+def current_session() -> SyncSession | None:
+    """The active session, else the latest one."""
+    return active_session() or db.session.scalar(
+        select(SyncSession).order_by(SyncSession.id.desc()).limit(1)
+    )
+
+
+def encode_cursor(last_id: int) -> str:
+    return base64.urlsafe_b64encode(f"v1:{last_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> int | None:
+    if not cursor:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        version, _, value = raw.partition(":")
+        if version != "v1":
+            raise ValueError
+        return int(value)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise InvalidCursor() from None
+
+
+def _page(query, model, limit: int, cursor: str | None, newest_first: bool):
+    limit = max(1, min(int(limit), MAX_PAGE_LIMIT))
+    after = decode_cursor(cursor)
+    if after is not None:
+        query = query.where(model.id < after if newest_first else model.id > after)
+    order = model.id.desc() if newest_first else model.id.asc()
+    rows = list(db.session.scalars(query.order_by(order).limit(limit + 1)))
+    next_cursor = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
+    return rows[:limit], next_cursor
+
+
+def list_sessions(limit: int = DEFAULT_PAGE_LIMIT, cursor: str | None = None):
+    """History, newest first: (sessions, next_cursor)."""
+    return _page(select(SyncSession), SyncSession, limit, cursor, newest_first=True)
+
+
+def list_errors(session_id: int, limit: int = DEFAULT_PAGE_LIMIT, cursor: str | None = None):
+    """A session's errors, oldest first: (errors, next_cursor)."""
+    get_session(session_id)
+    query = select(SyncError).where(SyncError.session_id == session_id)
+    return _page(query, SyncError, limit, cursor, newest_first=False)
+
+
+def last_successful_sync_at() -> datetime | None:
+    return db.session.scalar(
+        select(SyncSession.completed_at)
+        .where(SyncSession.end_user_id == end_user_id(), SyncSession.status == COMPLETED)
+        .order_by(SyncSession.completed_at.desc())
+        .limit(1)
+    )
+
+
+# --- documents ----------------------------------------------------------------------------
+
+
+def iso(value: datetime | None) -> str | None:
+    """ISO 8601 UTC with a Z, as the API promises."""
+    if value is None:
+        return None
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+OBJECT_COUNTS = ("created", "updated", "unchanged", "deleted", "pushed", "conflicts", "failed",
+                 "api_calls")
+
+
+def object_document(run: SyncObjectRun) -> dict[str, Any]:
+    doc = {"name": run.object_name, "status": run.status, "reason": run.reason,
+           "total": run.total, "processed": run.processed}
+    doc.update({name: getattr(run, name) for name in OBJECT_COUNTS})
+    doc["started_at"], doc["finished_at"] = iso(run.started_at), iso(run.finished_at)
+    doc["heartbeat_at"] = iso(run.heartbeat_at)
+    return doc
+
+
+def object_fraction(run: SyncObjectRun) -> float:
+    if run.status in (COMPLETED, "skipped"):
+        return 1.0
+    if run.total:
+        return min(run.processed / run.total, 1.0)
+    return 0.0
+
+
+def progress_percentage(session: SyncSession) -> int:
+    """Mean of the objects' fractions; 100 only for a completed session; never goes back."""
+    if session.status == COMPLETED:
+        return 100
+    runs = session.object_runs
+    computed = int(sum(object_fraction(r) for r in runs) / len(runs) * 100) if runs else 0
+    return min(max(computed, session.progress_percentage or 0), 99)
+
+
+def session_document(session: SyncSession) -> dict[str, Any]:
+    """The session as the API returns it (DESIGN §7 contract fields, plus a few extras)."""
+    runs = session.object_runs
+    end = session.completed_at or (utcnow() if session.status == RUNNING else None)
+    duration = (end - session.started_at).total_seconds() if end and session.started_at else None
+    return {
+        "id": session.id,
+        "status": session.status,
+        "mode": session.mode,
+        "created_at": iso(session.created_at),
+        "started_at": iso(session.started_at),
+        "completed_at": iso(session.completed_at),
+        "duration_s": round(duration, 3) if duration is not None else None,
+        "selected_objects": list(session.selected_objects or []),
+        "planned_objects": list(session.planned_objects or []),
+        "current_object": session.current_object,
+        "current_record_id": session.current_record_id,
+        "total_records": sum(r.total or 0 for r in runs),
+        "processed_records": sum(r.processed for r in runs),
+        "progress_percentage": progress_percentage(session),
+        "error_count": session.error_count,
+        "cancel_requested": session.cancel_requested_at is not None,
+        "failure_reason": session.failure_reason,
+        "created_by": session.created_by,
+        "objects": [object_document(r) for r in runs],
+    }
+
+
+def error_document(error: SyncError) -> dict[str, Any]:
+    return {
+        "id": error.id,
+        "object_type": error.object_type,
+        "object_id": error.object_id,
+        "local_id": error.local_id,
+        "phase": error.phase,
+        "code": error.code,
+        "message": error.message,
+        "retryable": error.retryable,
+        "created_at": iso(error.created_at),
+    }
+
+
+def sync_states() -> list[SyncState]:
+    return list(db.session.scalars(select(SyncState).where(SyncState.end_user_id == end_user_id())))
