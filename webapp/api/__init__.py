@@ -1,7 +1,9 @@
-"""JSON API v1 (DESIGN §7), under /api/v1."""
+"""JSON API v1 (DESIGN §7), under /api/v1. Every view is declared through `webapp.api.layer`,
+which validates it with the models of `webapp.api.schemas` and describes it in openapi.json."""
 
 from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from webapp.api import health, objects  # noqa: E402,F401 - registers the routes
+# The order here is the order of the OpenAPI description.
+from webapp.api import health, objects, sessions, status, openapi  # noqa: E402,F401,I001

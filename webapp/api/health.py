@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 
-from flask import current_app, jsonify
+from flask import current_app
 from sqlalchemy import text
 
 from webapp.api import bp
+from webapp.api.layer import operation
+from webapp.api.schemas import Health
 from webapp.extensions import db
 
 log = logging.getLogger(__name__)
@@ -15,6 +17,7 @@ REDIS_PING_TIMEOUT_S = 2.0
 
 
 def check_database() -> str:
+    """`ok` when the database answers a trivial query, else `unreachable`."""
     try:
         db.session.execute(text("SELECT 1"))
         return "ok"
@@ -25,6 +28,7 @@ def check_database() -> str:
 
 
 def check_broker() -> str:
+    """`ok` when Redis answers a ping (or runs in-process), else `unreachable`."""
     url = current_app.config.get("REDIS_URL")
     if not url:
         return "ok"  # embedded mode: the in-process broker lives inside this process
@@ -42,10 +46,12 @@ def check_broker() -> str:
         return "unreachable"
 
 
-@bp.get("/health")
+@operation(bp, "GET", "/health", tag="health", summary="Health check", public=True,
+           responses={200: (Health, "Database and broker answer."),
+                      503: (Health, "The database or the broker does not answer.")})
 def health():
     """No authentication; 503 when the database or the broker cannot be reached."""
     database, broker = check_database(), check_broker()
     ok = database == "ok" and broker == "ok"
     body = {"status": "ok" if ok else "unavailable", "database": database, "broker": broker}
-    return jsonify(body), 200 if ok else 503
+    return (200 if ok else 503), body

@@ -1,25 +1,41 @@
 """`SyncObject`: the declarative base every synced object subclasses (STYLE principle 4).
 
 An object module declares what it is — name, display name, direction, dependencies, the
-QuickBooks resources and the WMS model — and its mappings; paging, checkpoints, upserts,
-progress, cancel checks and error handling live once in the engine.
+QuickBooks resources, the WMS model, its fields, references and lines — and the engine does
+the rest once: paging, checkpoints, upserts, progress, cancel checks, deletions and errors.
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
+
+from webapp.sync.fields import Field, MappingError, Ref, Timestamp
 
 DIRECTIONS = ("both", "pull")
+LIST, TRANSACTION, ADJUSTMENT = "list", "transaction", "adjustment"
 
 
 class SyncObject:
-    """Base of every synced object; subclasses register themselves in the registry."""
+    """Base of every synced object; subclasses with a `name` register themselves."""
 
     name: ClassVar[str]
     display_name: ClassVar[str]
     direction: ClassVar[str] = "both"
     depends_on: ClassVar[tuple[str, ...]] = ()
     resources: ClassVar[tuple[str, ...]] = ()
+    kind: ClassVar[str] = LIST
+    model: ClassVar[type]
+    fields: ClassVar[dict[str, Field]] = {}
+    refs: ClassVar[tuple[Ref, ...]] = ()
+    # deleted-list-objects objectTypes / deleted-transactions transactionTypes, per resource
+    deleted_types: ClassVar[dict[str, str]] = {}
+    list_params: ClassVar[dict[str, Any]] = {}
+    name_path: ClassVar[str] = "fullName"  # what nameFrom compares (vendors: name)
+    # Lines (transactions): the line model, the column pointing at the header, fields, refs.
+    line_model: ClassVar[type | None] = None
+    line_parent: ClassVar[str] = ""
+    line_fields: ClassVar[dict[str, Field]] = {}
+    line_refs: ClassVar[tuple[Ref, ...]] = ()
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -40,3 +56,31 @@ class SyncObject:
             "direction": cls.direction,
             "depends_on": list(cls.depends_on),
         }
+
+    @classmethod
+    def to_local(cls, record: dict[str, Any], resource: str) -> dict[str, Any]:
+        """Column values for the header row (override for per-resource differences)."""
+        return {column: field(record) for column, field in cls.fields.items()}
+
+    @classmethod
+    def lines_to_local(cls, record: dict[str, Any]) -> list[tuple[dict[str, Any], dict]]:
+        """[(line columns, {Ref: QuickBooks id})] for each line, in order."""
+        if cls.line_model is None:
+            return []
+        lines = record.get("lines")
+        if not isinstance(lines, list):
+            raise MappingError("lines should be a list")
+        out = []
+        for line in lines:
+            if not isinstance(line, dict):
+                raise MappingError("a line should be an object")
+            values = {column: field(line) for column, field in cls.line_fields.items()}
+            values["qb_line_id"] = line.get("id")
+            out.append((values, {ref: ref.qb_id(line) for ref in cls.line_refs}))
+        return out
+
+    @classmethod
+    def is_active(cls, record: dict[str, Any]) -> bool:
+        return record.get("isActive", True) is not False
+
+    updated_at = Timestamp("updatedAt", required=True)

@@ -2,6 +2,8 @@
 
 from webapp.models.wms import Customer
 from webapp.sync.base import SyncObject
+from webapp.sync.fields import Integer, Number, Ref, Text
+from webapp.sync.objects._contact import CONTACT_FIELDS
 
 
 class CustomerSync(SyncObject):
@@ -10,3 +12,14 @@ class CustomerSync(SyncObject):
     direction = "both"
     resources = ("customers",)
     model = Customer
+    deleted_types = {"customers": "customer"}
+    list_params = {"excludeAlternateShippingAddresses": True}
+    fields = {
+        **CONTACT_FIELDS,
+        "full_name": Text("fullName", required=True),
+        "sublevel": Integer("sublevel"),
+        "total_balance": Number("totalBalance", places=2),
+        "job_status": Text("jobStatus"),
+        "resale_number": Text("resaleNumber"),
+    }
+    refs = (Ref("parent", target="customer", column="parent_id", qb_column="parent_qb_id"),)

@@ -1,7 +1,58 @@
-"""Items of the four QuickBooks kinds, into one table with `item_type`."""
+"""Items of the four QuickBooks kinds, into one table with `item_type`.
+
+Inventory items carry prices and accounts at the top level; the other kinds carry them in
+`salesOrPurchaseDetails` or `salesAndPurchaseDetails` (one or the other).
+"""
+
+from typing import Any
 
 from webapp.models.wms import Item
 from webapp.sync.base import SyncObject
+from webapp.sync.fields import Bool, Integer, Number, Ref, RefName, Text
+
+ITEM_TYPES = {
+    "inventory-items": "inventory",
+    "non-inventory-items": "non_inventory",
+    "service-items": "service",
+    "other-charge-items": "other_charge",
+}
+COMMON = {
+    "name": Text("name", required=True, max_length=31),
+    "full_name": Text("fullName", required=True),
+    "sublevel": Integer("sublevel"),
+    "barcode": Text("barcode"),
+    "external_id": Text("externalId"),
+    "is_active": Bool("isActive"),
+}
+INVENTORY = {
+    "sku": Text("sku"),
+    "sales_description": Text("salesDescription"),
+    "sales_price": Number("salesPrice", places=5),
+    "purchase_description": Text("purchaseDescription"),
+    "purchase_cost": Number("purchaseCost", places=5),
+    "income_account": RefName("incomeAccount"),
+    "expense_account": RefName("cogsAccount"),
+    "quantity_on_hand": Number("quantityOnHand"),
+    "reorder_point": Number("reorderPoint"),
+    "maximum_quantity_on_hand": Number("maximumQuantityOnHand"),
+    "average_cost": Number("averageCost", places=5),
+    "quantity_on_sales_order": Number("quantityOnSalesOrder"),
+    "quantity_on_purchase_order": Number("quantityOnPurchaseOrder"),
+}
+SALES_OR_PURCHASE = {
+    "sales_description": Text("salesOrPurchaseDetails.description"),
+    "sales_price": Number("salesOrPurchaseDetails.price", places=5),
+    "income_account": RefName("salesOrPurchaseDetails.postingAccount"),
+}
+SALES_AND_PURCHASE = {
+    "sales_description": Text("salesAndPurchaseDetails.salesDescription"),
+    "sales_price": Number("salesAndPurchaseDetails.salesPrice", places=5),
+    "purchase_description": Text("salesAndPurchaseDetails.purchaseDescription"),
+    "purchase_cost": Number("salesAndPurchaseDetails.purchaseCost", places=5),
+    "income_account": RefName("salesAndPurchaseDetails.incomeAccount"),
+    "expense_account": RefName("salesAndPurchaseDetails.expenseAccount"),
+}
+EMPTY = {column: None for column in {*INVENTORY, *SALES_AND_PURCHASE}}
 
 
 class ItemSync(SyncObject):
@@ -9,5 +60,31 @@ class ItemSync(SyncObject):
     display_name = "Items"
     direction = "both"
     depends_on = ("vendor",)
-    resources = ("inventory-items", "non-inventory-items", "service-items", "other-charge-items")
+    resources = tuple(ITEM_TYPES)
     model = Item
+    deleted_types = {
+        "inventory-items": "item_inventory",
+        "non-inventory-items": "item_non_inventory",
+        "service-items": "item_service",
+        "other-charge-items": "item_other_charge",
+    }
+    refs = (
+        Ref("parent", target="item", column="parent_id", qb_column="parent_qb_id"),
+        Ref(("preferredVendor", "salesAndPurchaseDetails.preferredVendor"), target="vendor",
+            column="preferred_vendor_id", qb_column="preferred_vendor_qb_id"),
+    )
+
+    @classmethod
+    def to_local(cls, record: dict[str, Any], resource: str) -> dict[str, Any]:
+        values: dict[str, Any] = {**EMPTY, "item_type": ITEM_TYPES[resource]}
+        values.update({column: field(record) for column, field in COMMON.items()})
+        if resource == "inventory-items":
+            fields = INVENTORY
+        elif record.get("salesAndPurchaseDetails"):
+            fields = SALES_AND_PURCHASE
+        else:
+            fields = SALES_OR_PURCHASE
+        if resource == "non-inventory-items":
+            values["sku"] = Text("sku")(record)
+        values.update({column: field(record) for column, field in fields.items()})
+        return values

@@ -1,7 +1,9 @@
 """Purchase orders with their lines, both ways."""
 
-from webapp.models.wms import PurchaseOrder
-from webapp.sync.base import SyncObject
+from webapp.models.wms import PurchaseOrder, PurchaseOrderLine
+from webapp.sync.base import TRANSACTION, SyncObject
+from webapp.sync.fields import Address, Bool, Day, Number, Ref, Text
+from webapp.sync.objects._transaction import HEADER_FIELDS, LINE_FIELDS, LINE_ITEM
 
 
 class PurchaseOrderSync(SyncObject):
@@ -10,4 +12,27 @@ class PurchaseOrderSync(SyncObject):
     direction = "both"
     depends_on = ("vendor", "item")
     resources = ("purchase-orders",)
+    kind = TRANSACTION
     model = PurchaseOrder
+    deleted_types = {"purchase-orders": "purchase_order"}
+    fields = {
+        **HEADER_FIELDS,
+        "due_date": Day("dueDate"),
+        "expected_date": Day("expectedDate"),
+        "vendor_address": Address("vendorAddress"),
+        "shipping_address": Address("shippingAddress"),
+        "vendor_message": Text("vendorMessage"),
+        "total_amount": Number("totalAmount", places=2),
+        "is_manually_closed": Bool("isManuallyClosed"),
+        "is_fully_received": Bool("isFullyReceived"),
+    }
+    refs = (Ref("vendor", target="vendor", column="vendor_id", qb_column="vendor_qb_id"),)
+    line_model = PurchaseOrderLine
+    line_parent = "purchase_order_id"
+    line_fields = {
+        **LINE_FIELDS,
+        "sku": Text("sku"),
+        "received_quantity": Number("receivedQuantity"),
+        "is_manually_closed": Bool("isManuallyClosed"),
+    }
+    line_refs = (LINE_ITEM,)

@@ -2,6 +2,8 @@
 
 from webapp.models.wms import Vendor
 from webapp.sync.base import SyncObject
+from webapp.sync.fields import Bool, Text
+from webapp.sync.objects._contact import CONTACT_FIELDS
 
 
 class VendorSync(SyncObject):
@@ -10,3 +12,11 @@ class VendorSync(SyncObject):
     direction = "both"
     resources = ("vendors",)
     model = Vendor
+    deleted_types = {"vendors": "vendor"}
+    name_path = "name"
+    fields = {
+        **CONTACT_FIELDS,
+        "name_on_check": Text("nameOnCheck"),
+        "tax_identification_number": Text("taxIdentificationNumber"),
+        "is_eligible_for_1099": Bool("isEligibleFor1099"),
+    }

@@ -1,0 +1,138 @@
+"""Sync sessions: start, history, current, one session, cancel, and a session's errors."""
+
+from __future__ import annotations
+
+from flask import url_for
+from flask_login import current_user
+
+from webapp.api import bp
+from webapp.api.layer import ApiError, operation
+from webapp.api.schemas import (
+    ErrorDocument,
+    ErrorPage,
+    PageQuery,
+    SessionDocument,
+    SessionPage,
+    StartSessionRequest,
+)
+from webapp.sync import manager
+
+NOT_FOUND = (ErrorDocument, "There is no session with that id.")
+BAD_PAGE = (ErrorDocument, "`limit` is not 1–100, or `cursor` is not one this API handed out.")
+# Cursors are opaque to clients, but the id inside must fit a database integer.
+MAX_CURSOR_ID = 2**63 - 1
+
+
+def _session_or_404(session_id: int):
+    try:
+        return manager.get_session(session_id)
+    except manager.SessionNotFound:
+        raise ApiError(404, "not_found", f"There is no sync session {session_id}.") from None
+
+
+def _cursor(query: PageQuery) -> str | None:
+    try:
+        after = manager.decode_cursor(query.cursor)
+    except manager.InvalidCursor:
+        after = -1
+    if after is not None and not 0 <= after <= MAX_CURSOR_ID:
+        raise ApiError(400, "invalid_cursor",
+                       "The cursor is not one this API handed out; start from the first page.")
+    return query.cursor or None
+
+
+@operation(
+    bp, "POST", "/sessions", tag="sessions", summary="Start a sync",
+    body=StartSessionRequest,
+    responses={
+        202: (SessionDocument, "Accepted: the new session, pending until a worker picks it up."),
+        400: (ErrorDocument, "Unknown object, unknown mode, malformed JSON or wrong types."),
+        409: (ErrorDocument, "A sync is already pending or running; the message names it."),
+    },
+)
+def start_session(body: StartSessionRequest):
+    """Start syncing the given objects (all when none are given), their dependencies first."""
+    try:
+        session = manager.start_session(body.objects, body.mode, created_by=current_user.email)
+    except manager.UnknownObjectError as error:
+        names = ", ".join(repr(n) for n in error.names)
+        raise ApiError(400, "unknown_object",
+                       f"Unknown object(s): {names}. GET /api/v1/objects lists them.") from None
+    except manager.InvalidMode:
+        raise ApiError(400, "invalid_mode", 'mode must be "incremental" or "full".') from None
+    except manager.SessionAlreadyActive as error:
+        active = error.active
+        which = f"session {active.id} is {active.status}" if active else "another sync is active"
+        raise ApiError(409, "session_active",
+                       f"A sync is already in progress ({which}); wait for it to end or cancel "
+                       "it first.") from None
+    location = url_for("api.get_session", session_id=session.id)
+    return 202, manager.session_document(session), {"Location": location}
+
+
+@operation(
+    bp, "GET", "/sessions", tag="sessions", summary="Sync history, newest first",
+    query=PageQuery,
+    responses={200: (SessionPage, "A page of sessions."), 400: BAD_PAGE},
+)
+def list_sessions(query: PageQuery):
+    """Sessions newest first, `limit` per page (at most 100); follow `next_cursor` for more."""
+    rows, next_cursor = manager.list_sessions(query.limit, _cursor(query))
+    return {"sessions": [manager.session_document(s) for s in rows], "next_cursor": next_cursor}
+
+
+@operation(
+    bp, "GET", "/sessions/current", tag="sessions", summary="The current session",
+    responses={
+        200: (SessionDocument, "The pending or running session, else the latest one."),
+        404: (ErrorDocument, "No sync has ever been started."),
+    },
+)
+def current_session():
+    """The session in progress, else the latest one."""
+    session = manager.current_session()
+    if session is None:
+        raise ApiError(404, "not_found", "No sync has been started yet.")
+    return manager.session_document(session)
+
+
+@operation(
+    bp, "GET", "/sessions/<int:session_id>", tag="sessions", summary="One session",
+    responses={200: (SessionDocument, "The session."), 404: NOT_FOUND},
+)
+def get_session(session_id: int):
+    """A session with its per-object progress and counts."""
+    return manager.session_document(_session_or_404(session_id))
+
+
+@operation(
+    bp, "POST", "/sessions/<int:session_id>/cancel", tag="sessions", summary="Cancel a session",
+    responses={
+        202: (SessionDocument, "Accepted: the session stops within one page and ends cancelled."),
+        404: NOT_FOUND,
+        409: (ErrorDocument, "The session already ended."),
+    },
+)
+def cancel_session(session_id: int):
+    """Ask a pending or running session to stop. Asking again is harmless."""
+    _session_or_404(session_id)
+    try:
+        session = manager.cancel_session(session_id)
+    except manager.SessionEnded as error:
+        raise ApiError(409, "session_ended",
+                       f"Session {session_id} already ended ({error.session.status}); "
+                       "there is nothing to cancel.") from None
+    return 202, manager.session_document(session)
+
+
+@operation(
+    bp, "GET", "/sessions/<int:session_id>/errors", tag="sessions",
+    summary="A session's errors, oldest first",
+    query=PageQuery,
+    responses={200: (ErrorPage, "A page of errors."), 400: BAD_PAGE, 404: NOT_FOUND},
+)
+def list_session_errors(session_id: int, query: PageQuery):
+    """Records that could not be synced (object, QuickBooks id, message), oldest first."""
+    _session_or_404(session_id)
+    rows, next_cursor = manager.list_errors(session_id, query.limit, _cursor(query))
+    return {"errors": [manager.error_document(e) for e in rows], "next_cursor": next_cursor}

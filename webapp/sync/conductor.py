@@ -1,0 +1,185 @@
+"""Conductor access in one place: the client, raw-JSON calls, and error classification.
+
+* The client is built with explicit timeouts. Idempotent reads keep the SDK's retries; cursor
+  requests and writes never retry inside the SDK (a retried cursor request skips a page, a
+  retried create can duplicate a record — FACTS §2.2, §8).
+* Responses are read as raw JSON: building the SDK's typed models costs ~3x the time.
+* Calls are serialised per process: QuickBooks answers one request at a time anyway.
+* Every Conductor error is classified once (DESIGN §5, FACTS §4): transient (retry later and
+  resume), record (this record fails, the page goes on), or fatal (the session fails).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import conductor
+import httpx
+
+PATH_PREFIX = "/quickbooks-desktop/"
+CONNECT_TIMEOUT_S = 10.0
+READ_RETRIES = 2
+
+TRANSIENT, RECORD, FATAL, CURSOR = "transient", "record", "fatal", "cursor"
+
+QB_NOT_RUNNING = (
+    "QuickBooks Desktop is not reachable: it may be closed, the company file may not be open, "
+    "or a QuickBooks window is waiting for someone to click OK. Open QuickBooks on the "
+    "accounting computer; the sync retries by itself."
+)
+NOT_SET_UP = (
+    "The QuickBooks connection has not been set up in Conductor yet. Finish connecting "
+    "QuickBooks Desktop, then start the sync again."
+)
+BAD_KEY = (
+    "Conductor refused qbsync's API key. Check CONDUCTOR_SECRET_KEY and "
+    "CONDUCTOR_END_USER_ID in the app's settings."
+)
+RECORD_CODES = {"3100", "3140", "500", "3000", "3020", "3120", "3180", "3200", "3171", "3250"}
+IN_USE_CODES = {"3170", "3175"}
+
+
+class QuickBooksError(Exception):
+    """A classified Conductor failure: `kind` says what to do, `message` says it plainly."""
+
+    def __init__(self, kind: str, code: str, message: str, status: int | None = None):
+        super().__init__(message)
+        self.kind, self.code, self.message, self.status = kind, code, message, status
+
+    @property
+    def retryable(self) -> bool:
+        return self.kind in (TRANSIENT, CURSOR)
+
+
+def classify(error: Exception, *, cursor: bool = False) -> QuickBooksError:
+    """Turn any exception from the SDK into a `QuickBooksError` (once, here)."""
+    if isinstance(error, QuickBooksError):
+        return error
+    if isinstance(error, conductor.APITimeoutError):
+        kind = CURSOR if cursor else TRANSIENT
+        return QuickBooksError(kind, "timeout", "QuickBooks did not answer in time.")
+    if isinstance(error, conductor.APIConnectionError):
+        kind = CURSOR if cursor else TRANSIENT
+        return QuickBooksError(kind, "connection", "Conductor could not be reached.")
+    if not isinstance(error, conductor.APIStatusError):
+        raise error
+    status = error.status_code
+    body = error.body if isinstance(error.body, dict) else {}
+    detail = body.get("error") if isinstance(body.get("error"), dict) else {}
+    etype, code = str(detail.get("type") or ""), str(detail.get("code") or f"http_{status}")
+    integration = str(detail.get("integrationCode") or "")
+    text = str(detail.get("message") or detail.get("userFacingMessage") or f"HTTP {status}")
+    if cursor and (status < 500 or "CURSOR" in code.upper()):
+        return QuickBooksError(CURSOR, code, text, status)
+    if etype == "AUTHENTICATION_ERROR" or status == 401:
+        return QuickBooksError(FATAL, code, BAD_KEY, status)
+    if etype == "PERMISSION_ERROR" or status == 403:
+        return QuickBooksError(FATAL, code, f"Conductor refused the request: {text}", status)
+    if code == "INTEGRATION_CONNECTION_NOT_SET_UP":
+        return QuickBooksError(FATAL, code, NOT_SET_UP, status)
+    if etype == "INTEGRATION_CONNECTION_ERROR" or code in (
+        "QBD_CONNECTION_ERROR", "INTEGRATION_CONNECTION_NOT_ACTIVE", "QBD_REQUEST_TIMEOUT"
+    ):
+        return QuickBooksError(TRANSIENT, code, QB_NOT_RUNNING, status)
+    if integration in IN_USE_CODES:
+        return QuickBooksError(TRANSIENT, f"qb_{integration}", text, status)
+    if etype == "INTEGRATION_ERROR" and integration in RECORD_CODES:
+        return QuickBooksError(RECORD, f"qb_{integration}", text, status)
+    if etype == "INVALID_REQUEST_ERROR" or status in (400, 404, 422):
+        return QuickBooksError(RECORD, code, text, status)
+    if status == 429 or status >= 500:
+        return QuickBooksError(TRANSIENT, code, text, status)
+    return QuickBooksError(FATAL, code, text, status)
+
+
+@dataclass
+class CallCounter:
+    """Counts every HTTP request sent, SDK retries included (an httpx event hook)."""
+
+    calls: int = 0
+
+    def __call__(self, _request: httpx.Request) -> None:
+        self.calls += 1
+
+
+class QuickBooks:
+    """One company file (Conductor end user), spoken to in raw JSON."""
+
+    _locks: dict[str, threading.Lock] = {}
+    _locks_guard = threading.Lock()
+
+    def __init__(self, *, api_key: str, end_user_id: str, base_url: str | None = None,
+                 timeout_s: float = 120.0) -> None:
+        self.end_user_id = end_user_id
+        self.counter = CallCounter()
+        http = httpx.Client(
+            timeout=httpx.Timeout(timeout_s, connect=CONNECT_TIMEOUT_S),
+            event_hooks={"request": [self.counter]},
+            limits=httpx.Limits(max_connections=4, max_keepalive_connections=4),
+        )
+        self._reader = conductor.Conductor(
+            api_key=api_key, base_url=base_url, http_client=http, max_retries=READ_RETRIES,
+            timeout=httpx.Timeout(timeout_s, connect=CONNECT_TIMEOUT_S),
+        )
+        self._strict = self._reader.with_options(max_retries=0)
+        with self._locks_guard:
+            self._lock = self._locks.setdefault(end_user_id, threading.Lock())
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> QuickBooks:
+        return cls(
+            api_key=config.get("CONDUCTOR_SECRET_KEY") or "",
+            end_user_id=config.get("CONDUCTOR_END_USER_ID") or "",
+            base_url=config.get("CONDUCTOR_BASE_URL") or None,
+            timeout_s=float(config.get("QBSYNC_REQUEST_TIMEOUT_S") or 120.0),
+        )
+
+    @property
+    def api_calls(self) -> int:
+        return self.counter.calls
+
+    def close(self) -> None:
+        self._reader.close()
+
+    def _call(self, client, method: str, resource: str, *, params=None, body=None,
+              cursor: bool = False) -> dict[str, Any]:
+        options: dict[str, Any] = {"headers": {"Conductor-End-User-Id": self.end_user_id}}
+        if params:
+            options["params"] = {k: v for k, v in params.items() if v is not None}
+        if body is not None:
+            options["json_data"] = body
+        path = PATH_PREFIX + resource
+        try:
+            with self._lock:
+                if method == "get":
+                    response = client.get(path, cast_to=httpx.Response, options=options)
+                else:
+                    response = client.post(path, cast_to=httpx.Response, options=options)
+            return response.json()
+        except (conductor.APIError, httpx.HTTPError) as error:
+            if isinstance(error, httpx.HTTPError):
+                error = conductor.APIConnectionError(request=error.request)
+            raise classify(error, cursor=cursor) from error
+
+    def list_page(self, resource: str, params: dict[str, Any], cursor: str | None = None):
+        """One page of a paginated list; with `cursor`, never retried inside the SDK."""
+        if cursor is None:
+            return self._call(self._reader, "get", resource, params=params)
+        return self._call(self._strict, "get", resource, params={**params, "cursor": cursor},
+                          cursor=True)
+
+    def list_all(self, resource: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """A non-paginated list (inventory adjustments, deleted objects, accounts)."""
+        return self._call(self._reader, "get", resource, params=params)["data"]
+
+    def health_check(self) -> dict[str, Any]:
+        return self._call(self._strict, "get", "health-check")
+
+    def create(self, resource: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Writes are not idempotent: one attempt, the caller reconciles after a failure."""
+        return self._call(self._strict, "post", resource, body=body)
+
+    def update(self, resource: str, qb_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        return self._call(self._strict, "post", f"{resource}/{qb_id}", body=body)

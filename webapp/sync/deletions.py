@@ -1,0 +1,82 @@
+"""Applying QuickBooks deletions to the WMS mirror (DESIGN §5.6).
+
+Normally from the deleted-object lists since the last check. When that check is older than
+QuickBooks keeps deletions (90 days), or on a full sync, the pull itself was a full one that
+stamped every record it saw, and rows it did not see are the deleted ones (id comparison).
+Deleted list objects become inactive; deleted transactions are kept, marked `qb_deleted_at`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy import and_, or_, update
+
+from webapp.extensions import db
+from webapp.models.sync import SyncState
+from webapp.models.types import utcnow
+from webapp.sync.base import LIST
+
+if TYPE_CHECKING:
+    from webapp.sync.engine import PullContext
+
+OVERLAP_S = 120
+MAX_LOOKBACK = timedelta(days=89)
+
+
+def apply(ctx: PullContext, state: SyncState) -> None:
+    if ctx.checkpoint.get("compare_ids"):
+        ctx.run.deleted += _compare_ids(ctx)
+    elif state.last_deleted_check_at is not None:
+        ctx.run.deleted += _from_deleted_lists(ctx, state)
+    state.last_deleted_check_at = utcnow()
+    ctx.flush()
+
+
+def _compare_ids(ctx: PullContext) -> int:
+    table = ctx.obj.model.__table__
+    seen = datetime.fromisoformat(ctx.checkpoint["seen_stamp"])
+    stmt = (
+        update(table)
+        .where(table.c.qb_id.is_not(None), table.c.qb_deleted_at.is_(None),
+               or_(table.c.synced_at.is_(None), table.c.synced_at < seen))
+        .values(is_active=False, qb_deleted_at=utcnow())
+    )
+    return db.session.execute(stmt).rowcount or 0
+
+
+def _from_deleted_lists(ctx: PullContext, state: SyncState) -> int:
+    obj = ctx.obj
+    types = sorted(set(obj.deleted_types.values()))
+    if obj.kind == LIST:
+        resource, param = "deleted-list-objects", "objectTypes"
+    else:
+        resource, param = "deleted-transactions", "transactionTypes"
+    params = {param: types}
+    if state.deleted_watermark:
+        after = datetime.fromisoformat(state.deleted_watermark)
+        # QuickBooks refuses to look back past 90 days; older deletions were seen by the
+        # previous check, which is younger than that (else this would be an id comparison).
+        floor = (utcnow() - MAX_LOOKBACK).astimezone(after.tzinfo)
+        params["deletedAfter"] = max(after, floor).isoformat(timespec="seconds")
+    rows = ctx.qb.list_all(resource, params)
+    table = obj.model.__table__
+    deleted = 0
+    newest = None
+    for row in rows:
+        when = datetime.fromisoformat(row["deletedAt"])
+        newest = when if newest is None or when > newest else newest
+        result = db.session.execute(
+            update(table)
+            .where(and_(table.c.qb_id == row["id"], table.c.qb_deleted_at.is_(None)))
+            .values(is_active=False, qb_deleted_at=when)
+        )
+        deleted += result.rowcount or 0
+    if newest is not None:
+        from webapp.sync.engine import _later
+
+        back = newest.timestamp() - OVERLAP_S
+        candidate = datetime.fromtimestamp(back, newest.tzinfo).isoformat(timespec="seconds")
+        state.deleted_watermark = _later(state.deleted_watermark, candidate)
+    return deleted

@@ -1,0 +1,175 @@
+"""The pull engine: one object from QuickBooks into the WMS mirror (DESIGN §5).
+
+`run_object` takes plain inputs — the ids, a `QuickBooks` client, a cancel check and a progress
+callback — so it runs the same from an actor, the CLI or a test. It is idempotent and resumes
+from the checkpoint committed with the last page, so a retried or redelivered object loses
+nothing and repeats at most one page (or one date window) of reads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+
+from webapp.extensions import db
+from webapp.models.sync import SyncError, SyncObjectRun, SyncSession, SyncState
+from webapp.models.types import utcnow
+from webapp.sync.base import ADJUSTMENT, LIST, TRANSACTION, SyncObject
+from webapp.sync.conductor import QuickBooks
+from webapp.sync.objects import registry
+from webapp.sync.refs import RefResolver
+from webapp.sync.writer import PageResult, PageWriter
+
+# The next incremental pull starts this long before the last one's newest `updatedAt`, on top
+# of the pull's own duration: a record edited while a pull ran is read again next time.
+OVERLAP_MARGIN_S = 120
+DELETED_LIST_MAX_AGE = timedelta(days=89)  # QuickBooks keeps deletions for 90 days
+MESSAGE_MAX = 2000
+
+
+class Cancelled(Exception):
+    """The session's cancel flag was seen between two pages."""
+
+
+class PullContext:
+    """Everything one object's pull needs, and the per-page commit."""
+
+    def __init__(self, session: SyncSession, run: SyncObjectRun, obj: type[SyncObject],
+                 qb: QuickBooks, is_cancelled: Callable[[], bool],
+                 on_progress: Callable[[SyncObjectRun], None] | None, settings: dict) -> None:
+        self.session, self.run, self.obj, self.qb = session, run, obj, qb
+        self.is_cancelled = is_cancelled
+        self.on_progress = on_progress
+        self.settings = settings
+        self.calls_at_start = qb.api_calls
+        self.checkpoint: dict[str, Any] = dict(run.checkpoint or {})
+        self.resolver = RefResolver(qb, registry)
+        stamp = self.checkpoint.get("seen_stamp")
+        self.writer = PageWriter(
+            self.resolver, self.report_error, now=utcnow(),
+            stamp_seen=datetime.fromisoformat(stamp) if stamp else None,
+        )
+        self.resolver.writer = self.writer
+
+    def report_error(self, obj: type[SyncObject], record: dict, code: str, message: str,
+                     retryable: bool = False) -> None:
+        db.session.add(SyncError(
+            session_id=self.session.id, object_type=obj.name, object_id=record.get("id"),
+            phase="pull", code=code, message=message[:MESSAGE_MAX], retryable=retryable,
+        ))
+        self.session.error_count = (self.session.error_count or 0) + 1
+
+    def check_cancel(self) -> None:
+        if self.is_cancelled():
+            raise Cancelled()
+
+    def commit_page(self, result: PageResult, records: int) -> None:
+        """Counts, checkpoint, heartbeat and progress in the same commit as the page."""
+        run = self.run
+        run.processed += records
+        run.created += result.created
+        run.updated += result.updated
+        run.unchanged += result.unchanged
+        run.failed += result.failed
+        if result.max_updated:
+            self.checkpoint["max_updated"] = _later(self.checkpoint.get("max_updated"),
+                                                    result.max_updated)
+        self.flush(current_record=result.last_record_id)
+
+    def flush(self, current_record: str | None = None) -> None:
+        run = self.run
+        run.api_calls = (run.api_calls or 0) + self.qb.api_calls - self.calls_at_start
+        self.calls_at_start = self.qb.api_calls
+        run.checkpoint = dict(self.checkpoint)
+        run.heartbeat_at = utcnow()
+        self.session.current_object = self.obj.name
+        if current_record:
+            self.session.current_record_id = current_record
+        db.session.commit()
+        if self.on_progress is not None:
+            self.on_progress(run)
+        self.check_cancel()
+
+
+def _later(a: str | None, b: str | None) -> str | None:
+    if a is None or b is None:
+        return a or b
+    return a if datetime.fromisoformat(a) >= datetime.fromisoformat(b) else b
+
+
+def _state(session: SyncSession, name: str) -> SyncState:
+    state = db.session.scalar(select(SyncState).where(
+        SyncState.end_user_id == session.end_user_id, SyncState.object_name == name))
+    if state is None:
+        state = SyncState(end_user_id=session.end_user_id, object_name=name)
+        db.session.add(state)
+        db.session.flush()
+    return state
+
+
+def run_object(session_id: int, object_name: str, qb: QuickBooks, *,
+               is_cancelled: Callable[[], bool] = lambda: False,
+               on_progress: Callable[[SyncObjectRun], None] | None = None,
+               settings: dict | None = None) -> SyncObjectRun:
+    """Pull `object_name` for the session, resuming from the run's checkpoint."""
+    from webapp.sync import deletions, pulls
+
+    session = db.session.get(SyncSession, session_id)
+    run = db.session.scalar(select(SyncObjectRun).where(
+        SyncObjectRun.session_id == session_id, SyncObjectRun.object_name == object_name))
+    obj = registry.get(object_name)
+    ctx = PullContext(session, run, obj, qb, is_cancelled, on_progress, settings or {})
+    ctx.check_cancel()
+    if not ctx.checkpoint:
+        _plan_pull(ctx)
+    if not ctx.checkpoint.get("pulled"):
+        {LIST: pulls.pull_list, TRANSACTION: pulls.pull_transactions,
+         ADJUSTMENT: pulls.pull_adjustments}[obj.kind](ctx)
+        ctx.checkpoint["pulled"] = True
+        ctx.flush()
+    if not ctx.checkpoint.get("deletions_done"):
+        deletions.apply(ctx, _state(session, object_name))
+        ctx.checkpoint["deletions_done"] = True
+    _advance_state(ctx)
+    ctx.flush()
+    return run
+
+
+def _plan_pull(ctx: PullContext) -> None:
+    """Decide once per run: incremental from the watermark, or a full pull with id comparison."""
+    state = _state(ctx.session, ctx.obj.name)
+    table = ctx.obj.model.__table__
+    has_rows = db.session.scalar(select(func.count()).select_from(table)) > 0
+    stale = state.last_deleted_check_at is None or (
+        utcnow() - state.last_deleted_check_at > DELETED_LIST_MAX_AGE)
+    full = ctx.session.mode == "full" or state.watermark is None or (stale and has_rows)
+    started = utcnow()
+    ctx.checkpoint = {
+        "started": started.isoformat(),
+        "since": None if full else state.watermark,
+        "full": full,
+        "compare_ids": full and has_rows,
+    }
+    if full and has_rows:
+        ctx.checkpoint["seen_stamp"] = started.isoformat()
+        ctx.writer.stamp_seen = started
+    ctx.run.total = None
+    ctx.flush()
+
+
+def _advance_state(ctx: PullContext) -> None:
+    """Watermarks move only now that the object's pull has finished (QuickBooks' own clock)."""
+    state = _state(ctx.session, ctx.obj.name)
+    started = datetime.fromisoformat(ctx.checkpoint["started"])
+    back_off = (utcnow() - started).total_seconds() + OVERLAP_MARGIN_S
+    newest = ctx.checkpoint.get("max_updated")
+    if newest:
+        candidate = (datetime.fromisoformat(newest) - timedelta(seconds=back_off)).isoformat(
+            timespec="seconds")
+        state.watermark = _later(state.watermark, candidate)
+        state.deleted_watermark = _later(state.deleted_watermark, candidate)
+    if ctx.checkpoint.get("full"):
+        state.last_full_sync_at = utcnow()

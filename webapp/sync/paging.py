@@ -1,0 +1,105 @@
+"""Reading QuickBooks lists: cursor pages with a one-page prefetch, and date windows.
+
+A cursor must be reused within 10 seconds and a cursor request is not idempotent (FACTS §2.2),
+so the next page is fetched by a background thread while the current page is written, and
+any failure on a cursor request ends the listing: the engine restarts from its checkpoint.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from typing import Any
+
+from webapp.sync.conductor import QuickBooks
+
+PAGE_LIMIT = 150
+_DONE = object()
+
+
+def cursor_pages(qb: QuickBooks, resource: str, params: dict[str, Any]) -> Iterator[dict]:
+    """Every page of one list, following `nextCursor` (the SDK's paging, in raw JSON)."""
+    params = {**params, "limit": PAGE_LIMIT}
+    page = qb.list_page(resource, params)
+    yield page
+    while page.get("nextCursor") and page.get("hasMore", True):
+        page = qb.list_page(resource, params, cursor=page["nextCursor"])
+        yield page
+
+
+class Prefetcher:
+    """Iterates `pages` one page ahead in a thread, so fetching overlaps writing.
+
+    Exceptions from the fetch surface at the matching `next()`; `close()` stops fetching
+    after the request in flight (its page is dropped: a checkpoint restart re-reads it).
+    """
+
+    def __init__(self, pages: Iterator[dict]) -> None:
+        self._pages = pages
+        self._queue: queue.Queue = queue.Queue(maxsize=1)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="qbsync-prefetch", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            for page in self._pages:
+                if self._stop.is_set():
+                    return
+                self._put(("page", page))
+        except BaseException as error:  # noqa: BLE001 - handed to the consumer to raise
+            self._put(("error", error))
+        else:
+            self._put(("done", _DONE))
+
+    def _put(self, item) -> None:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def __iter__(self) -> Prefetcher:
+        return self
+
+    def __next__(self) -> dict:
+        kind, value = self._queue.get()
+        if kind == "page":
+            return value
+        if kind == "error":
+            raise value
+        raise StopIteration
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=60)
+
+    def __enter__(self) -> Prefetcher:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+# --- QuickBooks timestamps --------------------------------------------------------------
+
+def parse_qb_time(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def format_qb_time(value: datetime) -> str:
+    """`YYYY-MM-DDTHH:MM:SS±HH:MM`, in the offset the value carries (QuickBooks' own)."""
+    return value.isoformat(timespec="seconds")
+
+
+def shift_qb_time(text: str, seconds: float) -> str:
+    return format_qb_time(parse_qb_time(text) + timedelta(seconds=seconds))
+
+
+def later_qb_time(a: str | None, b: str | None) -> str | None:
+    if a is None or b is None:
+        return a or b
+    return a if parse_qb_time(a) >= parse_qb_time(b) else b

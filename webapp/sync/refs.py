@@ -1,0 +1,88 @@
+"""Resolving references (customer, vendor, item, parent) to local ids.
+
+A reference the WMS does not have yet is fetched from QuickBooks in one batched `ids=` call
+per resource and written like any pulled record. QuickBooks fails the whole `ids=` request when
+one id is unknown (FACTS §2.4), so a failed batch is split in halves to find the culprits;
+what no resource knows stays unresolved and its record becomes a `sync_error`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from webapp.extensions import db
+from webapp.sync.conductor import RECORD, QuickBooks, QuickBooksError
+
+if TYPE_CHECKING:
+    from webapp.sync.writer import PageWriter
+
+IDS_PER_CALL = 100
+MAX_DEPTH = 3
+
+
+class RefResolver:
+    """Maps QuickBooks ids to local ids, fetching what is missing."""
+
+    def __init__(self, qb: QuickBooks, registry) -> None:
+        self.qb = qb
+        self.registry = registry
+        self.writer: PageWriter | None = None
+        self.depth = 0
+
+    def local_ids(self, target: str, qb_ids: set[str]) -> dict[str, int]:
+        table = self.registry.get(target).model.__table__
+        found: dict[str, int] = {}
+        ids = sorted(qb_ids)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            query = select(table.c.qb_id, table.c.id).where(table.c.qb_id.in_(chunk))
+            found.update({qb_id: row_id for qb_id, row_id in db.session.execute(query)})
+        return found
+
+    def resolve(self, wanted: dict[str, set[str]]) -> dict[str, dict[str, int]]:
+        resolved = {}
+        for target, qb_ids in wanted.items():
+            found = self.local_ids(target, qb_ids)
+            missing = qb_ids - found.keys()
+            if missing and self.writer is not None and self.depth < MAX_DEPTH:
+                self._fetch(target, missing)
+                found.update(self.local_ids(target, missing))
+            resolved[target] = found
+        return resolved
+
+    def _fetch(self, target: str, missing: set[str]) -> None:
+        obj = self.registry.get(target)
+        remaining = sorted(missing)
+        self.depth += 1
+        try:
+            for resource in obj.resources:
+                if not remaining:
+                    return
+                records, remaining = self._lookup(resource, remaining)
+                if records:
+                    self.writer.write(obj, resource, records)
+        finally:
+            self.depth -= 1
+
+    def _lookup(self, resource: str, ids: list[str]) -> tuple[list[dict], list[str]]:
+        """(records found in `resource`, ids it does not know)."""
+        found: list[dict] = []
+        unknown: list[str] = []
+        for start in range(0, len(ids), IDS_PER_CALL):
+            self._split(resource, ids[start : start + IDS_PER_CALL], found, unknown)
+        return found, unknown
+
+    def _split(self, resource: str, ids: list[str], found: list[dict], unknown: list[str]):
+        try:
+            found.extend(self.qb.list_page(resource, {"ids": ids, "status": "all"})["data"])
+        except QuickBooksError as error:
+            if error.kind != RECORD:
+                raise
+            if len(ids) == 1:
+                unknown.extend(ids)
+                return
+            half = len(ids) // 2
+            self._split(resource, ids[:half], found, unknown)
+            self._split(resource, ids[half:], found, unknown)

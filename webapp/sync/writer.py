@@ -1,0 +1,230 @@
+"""Writing one page of QuickBooks records into the WMS mirror, in one transaction.
+
+For each page: map every record (a record that cannot be mapped becomes a `sync_error`),
+resolve references to local ids (fetching the missing ones from QuickBooks in one batched
+call), skip records whose revision and hash are unchanged, batch-upsert the rest with the
+database's own `INSERT … ON CONFLICT`, and replace the lines of changed transactions.
+The caller commits, together with progress and the checkpoint.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from webapp.extensions import db
+from webapp.sync.fields import MappingError, json_safe
+
+if TYPE_CHECKING:
+    from webapp.sync.base import SyncObject
+    from webapp.sync.refs import RefResolver
+
+
+@dataclass
+class Mapped:
+    """One record turned into column values, with its references still as QuickBooks ids."""
+
+    qb_id: str
+    revision: str | None
+    updated_at: datetime
+    values: dict[str, Any]
+    refs: dict[Any, str | None]
+    lines: list[tuple[dict[str, Any], dict[Any, str | None]]]
+    sync_hash: str = ""
+    base: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class PageResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    last_record_id: str | None = None
+    max_updated: str | None = None
+    names: list[str] = field(default_factory=list)
+
+
+def upsert(table, rows: list[dict[str, Any]]) -> dict[str, int]:
+    """`INSERT … ON CONFLICT (qb_id) DO UPDATE` on SQLite and PostgreSQL: {qb_id: id}."""
+    if not rows:
+        return {}
+    dialect = db.session.get_bind().dialect.name
+    builder = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = builder(table).values(rows)
+    columns = [c for c in rows[0] if c not in ("id", "qb_id")]
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[table.c.qb_id], set_={c: stmt.excluded[c] for c in columns}
+    ).returning(table.c.id, table.c.qb_id)
+    return {qb_id: row_id for row_id, qb_id in db.session.execute(stmt)}
+
+
+class PageWriter:
+    """Writes pages of one object; `errors` is where failed records are reported."""
+
+    def __init__(self, resolver: RefResolver, report_error, *, now: datetime,
+                 stamp_seen: datetime | None = None) -> None:
+        self.resolver = resolver
+        self.report_error = report_error
+        self.now = now
+        self.stamp_seen = stamp_seen  # full pulls: mark every record seen, for id comparison
+
+    def map_record(self, obj: type[SyncObject], resource: str, record: dict) -> Mapped:
+        qb_id = record.get("id")
+        if not isinstance(qb_id, str) or not qb_id:
+            raise MappingError("the record has no id")
+        values = obj.to_local(record, resource)
+        refs = {ref: ref.qb_id(record) for ref in obj.refs}
+        lines = obj.lines_to_local(record)
+        mapped = Mapped(qb_id, record.get("revisionNumber"), obj.updated_at(record), values,
+                        refs, lines)
+        base = {**values, **{ref.qb_column: qb for ref, qb in refs.items()}}
+        if obj.line_model is not None:
+            base["lines"] = [
+                {**lv, **{ref.qb_column: qb for ref, qb in lr.items()}} for lv, lr in lines
+            ]
+        mapped.base = json_safe(base)
+        encoded = json.dumps(mapped.base, sort_keys=True, separators=(",", ":")).encode()
+        mapped.sync_hash = hashlib.sha256(encoded).hexdigest()
+        return mapped
+
+    def write(self, obj: type[SyncObject], resource: str, records: list[dict]) -> PageResult:
+        result = PageResult()
+        mapped: list[Mapped] = []
+        for record in records:
+            try:
+                mapped.append(self.map_record(obj, resource, record))
+            except MappingError as error:
+                result.failed += 1
+                self.report_error(obj, record, "mapping_error",
+                                  f"{obj.display_name} record cannot be read: {error}")
+        for m in mapped:
+            result.last_record_id = m.qb_id
+            stamp = m.updated_at.isoformat()
+            if result.max_updated is None or m.updated_at > datetime.fromisoformat(
+                result.max_updated
+            ):
+                result.max_updated = stamp
+        table = obj.model.__table__
+        existing = {
+            row.qb_id: row
+            for row in db.session.execute(
+                select(table.c.id, table.c.qb_id, table.c.qb_revision, table.c.sync_hash).where(
+                    table.c.qb_id.in_([m.qb_id for m in mapped])
+                )
+            )
+        }
+        changed = []
+        for m in mapped:
+            old = existing.get(m.qb_id)
+            if old is not None and old.qb_revision == m.revision and old.sync_hash == m.sync_hash:
+                result.unchanged += 1
+            else:
+                changed.append(m)
+        if self.stamp_seen is not None and existing:
+            db.session.execute(
+                update(table).where(table.c.qb_id.in_(list(existing)))
+                .values(synced_at=self.stamp_seen)
+            )
+        changed = self._resolve(obj, changed, result)
+        rows = [self._row(obj, m) for m in changed]
+        ids = upsert(table, rows)
+        for m in changed:
+            if m.qb_id in existing:
+                result.updated += 1
+            else:
+                result.created += 1
+        self._link_self_refs(obj, changed, ids)
+        if obj.line_model is not None:
+            self._replace_lines(obj, changed, ids)
+        return result
+
+    def _resolve(self, obj, changed: list[Mapped], result: PageResult) -> list[Mapped]:
+        """Resolve references; records whose reference QuickBooks cannot find fail alone."""
+        in_page = {m.qb_id for m in changed}
+        wanted: dict[str, set[str]] = {}
+        for m in changed:
+            pairs = list(m.refs.items()) + [p for _, lr in m.lines for p in lr.items()]
+            for ref, qb_id in pairs:
+                if qb_id and not (ref.target == obj.name and qb_id in in_page):
+                    wanted.setdefault(ref.target, set()).add(qb_id)
+        self.local = self.resolver.resolve(wanted)
+        kept = []
+        for m in changed:
+            broken = self._broken_ref(obj, m, in_page)
+            if broken is None:
+                kept.append(m)
+                continue
+            result.failed += 1
+            ref, qb_id = broken
+            label = m.values.get("ref_number") or m.values.get("full_name") or m.qb_id
+            self.report_error(
+                obj, {"id": m.qb_id}, "broken_reference",
+                f"{obj.display_name} {label} refers to {ref.target.replace('_', ' ')} {qb_id},"
+                " which QuickBooks cannot find.",
+            )
+        return kept
+
+    def _broken_ref(self, obj, m: Mapped, in_page: set[str]):
+        pairs = list(m.refs.items()) + [p for _, lr in m.lines for p in lr.items()]
+        for ref, qb_id in pairs:
+            if not qb_id or (ref.target == obj.name and qb_id in in_page):
+                continue
+            if qb_id not in self.local.get(ref.target, {}):
+                return ref, qb_id
+        return None
+
+    def _row(self, obj, m: Mapped) -> dict[str, Any]:
+        row = dict(m.values)
+        for ref, qb_id in m.refs.items():
+            row[ref.qb_column] = qb_id
+            row[ref.column] = self.local.get(ref.target, {}).get(qb_id) if qb_id else None
+        row.update(
+            qb_id=m.qb_id, qb_revision=m.revision, qb_updated_at=m.updated_at,
+            synced_at=self.stamp_seen or self.now, sync_base=m.base, sync_hash=m.sync_hash,
+            qb_deleted_at=None,
+        )
+        row["is_active"] = m.values.get("is_active", True) is not False
+        return row
+
+    def _link_self_refs(self, obj, changed: list[Mapped], ids: dict[str, int]) -> None:
+        """Parents on the same page get their local id once the page is written."""
+        table = obj.model.__table__
+        for ref in obj.refs:
+            if ref.target != obj.name:
+                continue
+            links = [
+                {"_id": ids[m.qb_id], "_parent": ids[m.refs[ref]]}
+                for m in changed if m.refs.get(ref) in ids and m.qb_id in ids
+            ]
+            if links:
+                stmt = update(table).where(table.c.id == db.bindparam("_id")).values(
+                    {ref.column: db.bindparam("_parent")}
+                )
+                db.session.execute(stmt, links, execution_options={"synchronize_session": False})
+
+    def _replace_lines(self, obj, changed: list[Mapped], ids: dict[str, int]) -> None:
+        """QuickBooks replaces all lines of a transaction on update; so do we."""
+        line_table = obj.line_model.__table__
+        parent = line_table.c[obj.line_parent]
+        header_ids = [ids[m.qb_id] for m in changed]
+        if not header_ids:
+            return
+        db.session.execute(delete(line_table).where(parent.in_(header_ids)))
+        rows = []
+        for m in changed:
+            for position, (values, refs) in enumerate(m.lines):
+                row = {**values, obj.line_parent: ids[m.qb_id], "position": position}
+                for ref, qb_id in refs.items():
+                    row[ref.qb_column] = qb_id
+                    row[ref.column] = self.local.get(ref.target, {}).get(qb_id) if qb_id else None
+                rows.append(row)
+        if rows:
+            db.session.execute(insert(line_table), rows)
