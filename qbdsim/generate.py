@@ -1,0 +1,122 @@
+"""A deterministic, realistic company file from ``(size, seed)``.
+
+List objects come first (accounts and supporting lists, then customers with their jobs,
+vendors, items with sub-items), transactions after them in time order, each referencing list
+objects that existed when it was entered. Timestamps spread over the two years before the
+anchor; on-hand quantities, open order quantities and balances are built by the same ledger
+the API uses, so they agree with the transactions.
+"""
+
+from __future__ import annotations
+
+import bisect
+import random
+from datetime import datetime
+
+from qbdsim.config import SimConfig
+from qbdsim.fields import blank
+from qbdsim.generate_lists import ListMaker
+from qbdsim.generate_txns import TxnMaker
+from qbdsim.pools import Pools
+from qbdsim.resources import SIZED_PATHS
+from qbdsim.store import Company
+from qbdsim.values import Clock
+
+DAY_S = 86_400
+HISTORY_DAYS = 730
+# Shares of the total size; the rest of a rounding goes to the largest remainders.
+SHARES = {
+    "customers": 0.15,
+    "vendors": 0.05,
+    "inventory-items": 0.05,
+    "non-inventory-items": 0.02,
+    "service-items": 0.02,
+    "other-charge-items": 0.01,
+    "sales-orders": 0.25,
+    "purchase-orders": 0.15,
+    "invoices": 0.25,
+    "inventory-adjustments": 0.05,
+}
+# Tiny companies are dealt out in this order, so everything a transaction needs exists first.
+DEAL_ORDER = (
+    "customers",
+    "inventory-items",
+    "vendors",
+    "sales-orders",
+    "service-items",
+    "purchase-orders",
+    "invoices",
+    "inventory-adjustments",
+    "non-inventory-items",
+    "other-charge-items",
+)
+SMALL_SIZE = 40
+
+
+def allocate(size: int) -> dict[str, int]:
+    """How many records of each resource make up a company of ``size`` records."""
+    counts = dict.fromkeys(SIZED_PATHS, 0)
+    if size < SMALL_SIZE:
+        for index in range(size):
+            counts[DEAL_ORDER[index % len(DEAL_ORDER)]] += 1
+        return counts
+    exact = {path: size * share for path, share in SHARES.items()}
+    counts = {path: int(value) for path, value in exact.items()}
+    leftover = size - sum(counts.values())
+    by_remainder = sorted(exact, key=lambda p: (exact[p] - counts[p], p), reverse=True)
+    for path in by_remainder[:leftover]:
+        counts[path] += 1
+    return counts
+
+
+def anchor_ts(config: SimConfig) -> int:
+    """The "now" generated history leads up to (``config.anchor`` or the current second)."""
+    if config.anchor:
+        moment = datetime.fromisoformat(config.anchor)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=config.tzinfo)
+        return int(moment.timestamp())
+    return Clock.now_ts()
+
+
+class Timeline:
+    """Sorted creation times for one resource, and "updated later" times for some records."""
+
+    def __init__(self, rng: random.Random, count: int, start: int, end: int) -> None:
+        self.rng = rng
+        self.end = end
+        self.created = sorted(rng.randint(start, end) for _ in range(count))
+
+    def updated(self, created: int) -> int:
+        """Half the records were edited after creation, at some moment up to the anchor."""
+        if self.rng.random() < 0.5:
+            return created
+        return self.rng.randint(created, self.end)
+
+
+def available(created_times: list[int], moment: int) -> int:
+    """How many of a sorted resource's records existed at ``moment`` (at least one)."""
+    return max(1, bisect.bisect_right(created_times, moment))
+
+
+def generate_company(config: SimConfig) -> Company:
+    """Build the company for ``config.size`` and ``config.seed``."""
+    company = Company(Clock(config.tzinfo))
+    rng = random.Random(config.seed)
+    anchor = anchor_ts(config)
+    counts = allocate(config.size)
+    pools = Pools(config.seed)
+    blank("qbd_customer")  # parse the spec before timing-sensitive work
+    lists = ListMaker(company, rng, pools, anchor)
+    lists.setup()
+    lists.customers(counts["customers"])
+    lists.vendors(counts["vendors"])
+    for path in ("inventory-items", "non-inventory-items", "service-items", "other-charge-items"):
+        lists.items(path, counts[path])
+    txns = TxnMaker(company, rng, pools, anchor, lists)
+    txns.sales_orders(counts["sales-orders"])
+    txns.purchase_orders(counts["purchase-orders"])
+    txns.adjustments_and_invoices(counts["inventory-adjustments"], counts["invoices"])
+    txns.deletions(max(1, config.size // 400) if config.size else 0)
+    lists.deactivate_some()
+    return company

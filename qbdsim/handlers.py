@@ -1,0 +1,193 @@
+"""What each Conductor operation does once a request is authenticated, valid, and holding
+QuickBooks: list, retrieve, create, update, delete, void, the deleted-object lists, health."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from qbdsim import lists, txns
+from qbdsim.errors import not_found, object_missing
+from qbdsim.query import select
+from qbdsim.resources import Resource
+from qbdsim.simulator import Simulator
+from qbdsim.store import Company, Record, dumps
+from qbdsim.values import Clock
+
+PAGE_LIMIT = 150
+DAY_S = 86_400
+
+
+@dataclass
+class Call:
+    """One request as the handlers see it."""
+
+    params: dict
+    body: dict
+    record_id: str | None
+    arrived: float
+    company: Company
+
+
+@dataclass(frozen=True)
+class ListOptions:
+    """How list rows are rendered (``includeLineItems`` and friends)."""
+
+    lines: bool = True
+    alternate_addresses: bool = True
+    linked: bool = False
+
+
+def record_json(company: Company, record: Record, options: ListOptions) -> bytes:
+    """One object's JSON (cached unless linked transactions are asked for)."""
+    links = company.linked(record) if options.linked else None
+    if not links:
+        return record.to_json(options.lines, options.alternate_addresses)
+    data = {**record.data, "linkedTransactions": links}
+    if not options.lines:
+        data.update(lines=[], lineGroups=[])
+    return dumps(data)
+
+
+def _list_bytes(url: str, rows: list[bytes], tail: bytes = b"") -> bytes:
+    return (
+        b'{"objectType":"list","url":'
+        + dumps(url)
+        + b',"data":['
+        + b",".join(rows)
+        + b"]"
+        + (tail + b"}")
+    )
+
+
+def list_records(sim: Simulator, call: Call, res: Resource) -> bytes:
+    """A list: the paginated envelope, or all rows for non-paginated resources."""
+    params, company = call.params, call.company
+    url = f"/v1{res.collection_path}"
+    if not res.paginated:
+        records = select(company, res, params)
+        if params.get("limit"):
+            records = records[: params["limit"]]
+        options = _options(params)
+        return _list_bytes(url, [record_json(company, r, options) for r in records])
+    limit = params.get("limit") or PAGE_LIMIT
+    cursor = params.get("cursor")
+    if cursor:
+        iterator = sim.cursors.resume(cursor, res.path, call.arrived)
+        options = iterator.options
+    else:
+        options = _options(params)
+        records = select(company, res, params)
+        if len(records) <= limit:
+            rows = [record_json(company, r, options) for r in records]
+            return _list_bytes(url, rows, b',"nextCursor":null,"remainingCount":0,"hasMore":false')
+        iterator = sim.cursors.start(res.path, records, options)
+    page = iterator.take(company, limit)
+    rows = [record_json(company, r, options) for r in page]
+    if iterator.finished:
+        tail = b',"nextCursor":null,"remainingCount":0,"hasMore":false'
+    else:
+        tail = (
+            b',"nextCursor":'
+            + dumps(iterator.cursor)
+            + b',"remainingCount":'
+            + str(iterator.remaining).encode()
+            + b',"hasMore":true'
+        )
+    sim.cursors.responded(iterator)
+    return _list_bytes(url, rows, tail)
+
+
+def _options(params: dict) -> ListOptions:
+    return ListOptions(
+        lines=params.get("includeLineItems", True),
+        alternate_addresses=not params.get("excludeAlternateShippingAddresses", False),
+        linked=params.get("includeLinkedTransactions", False),
+    )
+
+
+def retrieve(sim: Simulator, call: Call, res: Resource) -> bytes:
+    """One object; transactions come with their linked transactions."""
+    record = call.company.get(res.path, call.record_id)
+    if record is None:
+        raise not_found(call.record_id)
+    return record_json(call.company, record, ListOptions(linked=res.kind == "txn"))
+
+
+def create(sim: Simulator, call: Call, res: Resource) -> bytes:
+    """Add a record (linked transactions are not echoed, as with Conductor)."""
+    writer = lists if res.kind == "list" else txns
+    record = writer.create(call.company, res, call.body, Clock.now_ts())
+    return record.to_json()
+
+
+def update(sim: Simulator, call: Call, res: Resource) -> bytes:
+    """Modify a record (partial; ``revisionNumber`` must be current)."""
+    record = call.company.get(res.path, call.record_id)
+    if record is None:
+        raise object_missing(call.record_id)
+    writer = lists if res.kind == "list" else txns
+    writer.update(call.company, record, call.body, Clock.now_ts())
+    return record.to_json()
+
+
+def delete(sim: Simulator, call: Call, res: Resource) -> dict:
+    """Delete a transaction."""
+    record = call.company.get(res.path, call.record_id)
+    if record is None:
+        raise object_missing(call.record_id)
+    return txns.delete(call.company, record, Clock.now_ts())
+
+
+def void(sim: Simulator, call: Call, res: Resource) -> dict:
+    """Void an invoice or inventory adjustment."""
+    record = call.company.get(res.path, call.record_id)
+    if record is None:
+        raise object_missing(call.record_id)
+    return txns.void(call.company, record, Clock.now_ts())
+
+
+def _deleted(call: Call, entries: list[dict], type_key: str, types: list[str], days: int):
+    clock = call.company.clock
+    params = call.params
+    low = Clock.now_ts() - days * DAY_S
+    if params.get("deletedAfter"):
+        low = max(low, clock.parse_bound(params["deletedAfter"], "deletedAfter", False))
+    high = None
+    if params.get("deletedBefore"):
+        high = clock.parse_bound(params["deletedBefore"], "deletedBefore", True)
+    rows = []
+    for kind in dict.fromkeys(types):
+        matching = [
+            e
+            for e in entries
+            if e[type_key] == kind and e["_ts"] >= low and (high is None or e["_ts"] <= high)
+        ]
+        rows += sorted(matching, key=lambda e: e["_ts"])
+    return rows
+
+
+def deleted_list_objects(sim: Simulator, call: Call, res: None) -> bytes:
+    """List objects deleted (or made inactive) in the last 90 days, grouped by type."""
+    days = sim.config.deleted_retention_days
+    entries = _deleted(
+        call, call.company.deleted_lists, "listType", call.params["objectTypes"], days
+    )
+    keys = ("listType", "id", "objectType", "createdAt", "deletedAt", "fullName")
+    rows = [dumps({k: e[k] for k in keys}) for e in entries]
+    return _list_bytes("/v1/quickbooks-desktop/deleted-list-objects", rows)
+
+
+def deleted_transactions(sim: Simulator, call: Call, res: None) -> bytes:
+    """Transactions deleted in the last 90 days, grouped by type."""
+    days = sim.config.deleted_retention_days
+    types = call.params["transactionTypes"]
+    entries = _deleted(call, call.company.deleted_txns, "transactionType", types, days)
+    keys = ("transactionType", "id", "objectType", "createdAt", "deletedAt", "refNumber")
+    rows = [dumps({k: e[k] for k in keys}) for e in entries]
+    return _list_bytes("/v1/quickbooks-desktop/deleted-transactions", rows)
+
+
+def health_check(sim: Simulator, call: Call, res: None) -> dict:
+    """QuickBooks answered: how long the round trip took, in milliseconds."""
+    return {"duration": round((time.monotonic() - call.arrived) * 1000, 1), "status": "ok"}

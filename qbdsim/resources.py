@@ -1,0 +1,115 @@
+"""The QuickBooks resources the simulator holds, described once as data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from qbdsim.contract import QBD_PREFIX
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One Conductor resource (its path name, object type and QuickBooks behaviour)."""
+
+    path: str
+    object_type: str
+    kind: str  # "list" (customers, vendors, items, accounts) or "txn"
+    deleted_type: str  # listType / transactionType in the deleted-object lists
+    display: str  # QuickBooks' name for it in error messages
+    paginated: bool = True
+    namespace: str = ""  # list objects whose names must be unique together
+    name_field: str = "fullName"
+    names_param: str = "fullNames"
+    hierarchical: bool = True
+    line_type: str | None = None
+    deletable: bool = False
+    voidable: bool = False
+
+    @property
+    def collection_path(self) -> str:
+        """The spec path of the collection, e.g. ``/quickbooks-desktop/customers``."""
+        return f"{QBD_PREFIX}/{self.path}"
+
+    @property
+    def item_path(self) -> str:
+        """The spec path of one object."""
+        return f"{QBD_PREFIX}/{self.path}/{{id}}"
+
+    @property
+    def is_item(self) -> bool:
+        """Inventory, non-inventory, service and other-charge items."""
+        return self.namespace == "item"
+
+
+def _item(path: str, object_type: str, deleted_type: str) -> Resource:
+    return Resource(path, object_type, "list", deleted_type, "Item", namespace="item")
+
+
+def _txn(path: str, object_type: str, deleted_type: str, display: str, **kw) -> Resource:
+    return Resource(
+        path,
+        object_type,
+        "txn",
+        deleted_type,
+        display,
+        hierarchical=False,
+        line_type=f"{object_type}_line",
+        deletable=True,
+        **kw,
+    )
+
+
+RESOURCES: dict[str, Resource] = {
+    r.path: r
+    for r in (
+        Resource(
+            "customers", "qbd_customer", "list", "customer", "Customer:Job", namespace="entity"
+        ),
+        Resource(
+            "vendors",
+            "qbd_vendor",
+            "list",
+            "vendor",
+            "Vendor",
+            namespace="entity",
+            name_field="name",
+            names_param="names",
+            hierarchical=False,
+        ),
+        _item("inventory-items", "qbd_inventory_item", "item_inventory"),
+        _item("non-inventory-items", "qbd_non_inventory_item", "item_non_inventory"),
+        _item("service-items", "qbd_service_item", "item_service"),
+        _item("other-charge-items", "qbd_other_charge_item", "item_other_charge"),
+        _txn("sales-orders", "qbd_sales_order", "sales_order", "Sales Order"),
+        _txn("purchase-orders", "qbd_purchase_order", "purchase_order", "Purchase Order"),
+        _txn("invoices", "qbd_invoice", "invoice", "Invoice", voidable=True),
+        _txn(
+            "inventory-adjustments",
+            "qbd_inventory_adjustment",
+            "inventory_adjustment",
+            "Inventory Adjustment",
+            paginated=False,
+            voidable=True,
+        ),
+        Resource(
+            "accounts",
+            "qbd_account",
+            "list",
+            "account",
+            "Account",
+            paginated=False,
+            namespace="account",
+        ),
+    )
+}
+
+ITEM_PATHS = ("inventory-items", "non-inventory-items", "service-items", "other-charge-items")
+LIST_PATHS = ("customers", "vendors", *ITEM_PATHS, "accounts")
+TXN_PATHS = ("sales-orders", "purchase-orders", "invoices", "inventory-adjustments")
+# The resources that make up a company's ``size`` (accounts come on top).
+SIZED_PATHS = ("customers", "vendors", *ITEM_PATHS, *TXN_PATHS)
+NAMESPACES = {
+    "entity": ("customers", "vendors"),
+    "item": ITEM_PATHS,
+    "account": ("accounts",),
+}
