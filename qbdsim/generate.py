@@ -117,6 +117,6 @@ def generate_company(config: SimConfig) -> Company:
     txns.sales_orders(counts["sales-orders"])
     txns.purchase_orders(counts["purchase-orders"])
     txns.adjustments_and_invoices(counts["inventory-adjustments"], counts["invoices"])
-    txns.deletions(max(1, config.size // 400) if config.size else 0)
+    txns.deletions(max(5, config.size // 200) if config.size >= SMALL_SIZE else 0)
     lists.deactivate_some()
     return company

@@ -324,7 +324,7 @@ class TxnMaker:
         """Transactions and list objects deleted by QuickBooks users in the last 90 days."""
         kinds = ("sales-orders", "purchase-orders", "invoices", "inventory-adjustments")
         for index in range(count):
-            resource = kinds[index % len(kinds)] if index % 5 else "customers"
+            resource = kinds[index % len(kinds)] if index % 5 != 4 else "customers"
             created = self.anchor - self.rng.randint(100, 700) * DAY_S
             deleted = self.anchor - self.rng.randint(0, 85 * DAY_S)
             if resource == "customers":

@@ -45,7 +45,9 @@ def record_json(company: Company, record: Record, options: ListOptions) -> bytes
         return record.to_json(options.lines, options.alternate_addresses)
     data = {**record.data, "linkedTransactions": links}
     if not options.lines:
-        data.update(lines=[], lineGroups=[])
+        data["lines"] = []
+        if "lineGroups" in data:
+            data["lineGroups"] = []
     return dumps(data)
 
 

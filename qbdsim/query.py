@@ -91,7 +91,7 @@ def select(company: Company, res: Resource, params: dict) -> list[Record]:
         return looked_up
     tests = _tests(company, res, params)
     records = [r for r in company.records[res.path].values() if all(t(r) for t in tests)]
-    if res.kind == "list" and (params.get("nameFrom") or params.get("nameTo")):
+    if res.kind == "list" and ("nameFrom" in params or "nameTo" in params):
         records.sort(key=lambda r: (sort_key(r), r.seq))
     return records
 
@@ -160,7 +160,7 @@ def _name_tests(params: dict) -> list:
     tests = []
     matches = [name for name in _NAME_MATCHES if params.get(name)]
     name_from, name_to = params.get("nameFrom"), params.get("nameTo")
-    if len(matches) > 1 or (matches and (name_from or name_to)):
+    if len(matches) > 1 or (matches and (name_from is not None or name_to is not None)):
         raise invalid_request(
             "nameContains, nameStartsWith and nameEndsWith cannot be combined with each other "
             "or with nameFrom/nameTo"
@@ -173,8 +173,8 @@ def _name_tests(params: dict) -> list:
             "nameEndsWith": lambda name: name.endswith(needle),
         }[matches[0]]
         tests.append(lambda r: check(r.name.casefold()))
-    low = qb_sort_key(name_from) if name_from else None
-    high = qb_sort_key(name_to) if name_to else None
+    low = qb_sort_key(name_from) if name_from is not None else None
+    high = qb_sort_key(name_to) if name_to is not None else None
     if low is not None and high is not None and low > high:
         raise qbd_request_error(
             "3031", f'The string range is invalid: "{name_from}" sorts after "{name_to}".'

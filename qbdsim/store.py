@@ -50,7 +50,9 @@ class Record:
         if cached is None:
             data = self.data
             if not lines and "lines" in data:
-                data = {**data, "lines": [], "lineGroups": []}
+                data = {**data, "lines": []}
+                if "lineGroups" in data:
+                    data["lineGroups"] = []
             if not alternate_addresses and "alternateShippingAddresses" in data:
                 data = {**data, "alternateShippingAddresses": None}
             cached = self.cache[variant] = dumps(data)
