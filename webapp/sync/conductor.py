@@ -71,7 +71,9 @@ def classify(error: Exception, *, cursor: bool = False) -> QuickBooksError:
     etype, code = str(detail.get("type") or ""), str(detail.get("code") or f"http_{status}")
     integration = str(detail.get("integrationCode") or "")
     text = str(detail.get("message") or detail.get("userFacingMessage") or f"HTTP {status}")
-    if cursor and (status < 500 or "CURSOR" in code.upper()):
+    if cursor and etype not in ("AUTHENTICATION_ERROR", "PERMISSION_ERROR"):
+        # A failed cursor request leaves the listing in an unknown place (it is not
+        # idempotent): whatever the failure, the listing restarts from its checkpoint.
         return QuickBooksError(CURSOR, code, text, status)
     if etype == "AUTHENTICATION_ERROR" or status == 401:
         return QuickBooksError(FATAL, code, BAD_KEY, status)
@@ -142,6 +144,12 @@ class QuickBooks:
 
     def close(self) -> None:
         self._reader.close()
+
+    def __enter__(self) -> QuickBooks:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
     def _call(self, client, method: str, resource: str, *, params=None, body=None,
               cursor: bool = False) -> dict[str, Any]:

@@ -31,6 +31,7 @@ def apply(ctx: PullContext, state: SyncState) -> None:
     elif state.last_deleted_check_at is not None:
         ctx.run.deleted += _from_deleted_lists(ctx, state)
     state.last_deleted_check_at = utcnow()
+    ctx.checkpoint["deletions_done"] = True  # committed with the marks: never applied twice
     ctx.flush()
 
 

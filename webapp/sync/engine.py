@@ -132,7 +132,6 @@ def run_object(session_id: int, object_name: str, qb: QuickBooks, *,
         ctx.flush()
     if not ctx.checkpoint.get("deletions_done"):
         deletions.apply(ctx, _state(session, object_name))
-        ctx.checkpoint["deletions_done"] = True
     _advance_state(ctx)
     ctx.flush()
     return run

@@ -1,0 +1,108 @@
+"""Fixtures for engine tests: a real simulator over HTTP and an app pointed at it."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from qbdsim.testing import running_simulator
+from tests.conftest import make_app
+from webapp.extensions import db
+from webapp.sync import manager, runner
+from webapp.sync.conductor import QuickBooks
+
+SIM_SIZE = 600
+SIM_KEY = "sk_sim_qbsync_local"
+SIM_END_USER = "end_usr_qbsim_local"
+
+
+@pytest.fixture(scope="session")
+def simulator():
+    with running_simulator(size=SIM_SIZE, seed=7) as server:
+        yield server
+
+
+class Sim:
+    """The simulator's control endpoints, as tests use them."""
+
+    def __init__(self, server):
+        self.server = server
+        self.http = httpx.Client(base_url=server.url, timeout=30)
+
+    def reset(self, **body):
+        self.http.post("/_sim/reset", json=body).raise_for_status()
+        self.faults(latency_ms=0, fault_rate=0.0, qb_running=True, cursor_ttl_s=10.0)
+
+    def faults(self, **body):
+        return self.http.post("/_sim/faults", json=body).raise_for_status().json()
+
+    def edits(self, body) -> list[dict]:
+        return self.http.post("/_sim/edits", json=body).raise_for_status().json()["touched"]
+
+    def counts(self) -> dict:
+        return self.http.get("/_sim/counts").raise_for_status().json()
+
+    def stats(self) -> dict:
+        return self.http.get("/_sim/stats").raise_for_status().json()
+
+
+@pytest.fixture
+def sim(simulator):
+    control = Sim(simulator)
+    control.reset()
+    yield control
+    control.http.close()
+
+
+def sim_config(server, **extra):
+    return {"CONDUCTOR_BASE_URL": server.base_url, "CONDUCTOR_SECRET_KEY": SIM_KEY,
+            "CONDUCTOR_END_USER_ID": SIM_END_USER, **extra}
+
+
+@pytest.fixture
+def sync_app(sqlite_uri, simulator):
+    application = make_app(sqlite_uri, **sim_config(simulator))
+    with application.app_context():
+        yield application
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def qb(sync_app):
+    client = QuickBooks.from_config(sync_app.config)
+    yield client
+    client.close()
+
+
+def sync(objects=None, mode="incremental", qb=None, **kwargs):
+    """Start a session and run it inline; returns its document."""
+    session = manager.start_session(objects, mode)
+    session = runner.run_session(session.id, qb, backoff_s=0.01, **kwargs)
+    db.session.expire_all()
+    return manager.session_document(session)
+
+
+def objects_by_name(doc) -> dict:
+    return {o["name"]: o for o in doc["objects"]}
+
+
+VOLATILE = {"id", "synced_at", "parent_id", "customer_id", "vendor_id", "item_id",
+            "preferred_vendor_id", "sales_order_id", "purchase_order_id", "invoice_id",
+            "inventory_adjustment_id"}
+
+
+def snapshot() -> dict[str, list[tuple]]:
+    """Every WMS table's rows without local ids and sync timestamps, sorted: comparable."""
+    from webapp.models import wms
+
+    tables = {}
+    for model in (wms.Customer, wms.Vendor, wms.Item, wms.SalesOrder, wms.SalesOrderLine,
+                  wms.PurchaseOrder, wms.PurchaseOrderLine, wms.Invoice, wms.InvoiceLine,
+                  wms.InventoryAdjustment, wms.InventoryAdjustmentLine):
+        table = model.__table__
+        columns = [c for c in table.c if c.name not in VOLATILE]
+        rows = db.session.execute(select(*columns)).all()
+        tables[table.name] = sorted(tuple(repr(v) for v in row) for row in rows)
+    return tables

@@ -1,0 +1,220 @@
+"""Pulling QuickBooks into the WMS, against the simulator over HTTP with conductor-py."""
+
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.sync.conftest import objects_by_name, snapshot, sync
+from webapp.extensions import db
+from webapp.models import (
+    Customer,
+    InventoryAdjustment,
+    Invoice,
+    Item,
+    PurchaseOrder,
+    SalesOrder,
+    SyncError,
+    Vendor,
+)
+
+COUNTED = {
+    "customers": (Customer, None),
+    "vendors": (Vendor, None),
+    "inventory-items": (Item, "inventory"),
+    "non-inventory-items": (Item, "non_inventory"),
+    "service-items": (Item, "service"),
+    "other-charge-items": (Item, "other_charge"),
+    "sales-orders": (SalesOrder, None),
+    "purchase-orders": (PurchaseOrder, None),
+    "invoices": (Invoice, None),
+    "inventory-adjustments": (InventoryAdjustment, None),
+}
+
+
+def wms_count(model, item_type=None) -> int:
+    query = select(func.count()).select_from(model).where(model.qb_deleted_at.is_(None))
+    if item_type:
+        query = query.where(model.item_type == item_type)
+    return db.session.scalar(query)
+
+
+def assert_counts_match(sim):
+    counts = sim.counts()
+    for resource, (model, item_type) in COUNTED.items():
+        assert wms_count(model, item_type) == counts[resource], resource
+
+
+def test_full_sync_mirrors_every_object(sync_app, sim):
+    doc = sync()
+    assert doc["status"] == "completed", doc["failure_reason"]
+    assert doc["progress_percentage"] == 100 and doc["error_count"] == 0
+    assert_counts_match(sim)
+    for run in doc["objects"]:
+        assert run["processed"] == run["total"] == run["created"], run
+
+
+def test_full_sync_copies_fields_and_lines_exactly(sync_app, sim, qb):
+    sync()
+    customers = qb.list_page("customers", {"status": "all", "limit": 40})["data"]
+    for record in customers:
+        row = db.session.scalar(select(Customer).where(Customer.qb_id == record["id"]))
+        assert row.full_name == record["fullName"] and row.name == record["name"]
+        assert row.email == record["email"] and row.phone == record["phone"]
+        assert row.is_active is record["isActive"]
+        assert row.qb_revision == record["revisionNumber"]
+        assert row.balance == (Decimal(record["balance"]) if record["balance"] else None)
+        assert (row.parent_qb_id or None) == (record["parent"] or {}).get("id")
+        if record["parent"]:
+            assert row.parent_id == db.session.scalar(
+                select(Customer.id).where(Customer.qb_id == record["parent"]["id"]))
+        if record["billingAddress"]:
+            assert row.billing_address.get("city") == record["billingAddress"]["city"]
+    orders = qb.list_page("sales-orders", {"limit": 25})["data"]
+    for record in orders:
+        row = db.session.scalar(select(SalesOrder).where(SalesOrder.qb_id == record["id"]))
+        assert row.ref_number == record["refNumber"]
+        assert row.transaction_date.isoformat() == record["transactionDate"]
+        assert row.total_amount == Decimal(record["totalAmount"])
+        assert row.customer_qb_id == record["customer"]["id"]
+        assert row.customer_id is not None
+        assert [line.qb_line_id for line in row.lines] == [x["id"] for x in record["lines"]]
+        for line, wire in zip(row.lines, record["lines"], strict=True):
+            assert line.item_qb_id == wire["item"]["id"] and line.item_id is not None
+            assert line.quantity == Decimal(str(wire["quantity"]))
+            assert line.amount == Decimal(wire["amount"])
+
+
+def test_inactive_records_are_present_and_marked(sync_app, sim, qb):
+    sync(["customer", "vendor", "item"])
+    inactive = qb.list_page("customers", {"status": "inactive"})["data"]
+    assert inactive, "the generated company has inactive customers"
+    for record in inactive:
+        assert db.session.scalar(
+            select(Customer.is_active).where(Customer.qb_id == record["id"])) is False
+
+
+def test_a_second_sync_without_changes_writes_nothing(sync_app, sim):
+    sync()
+    before = snapshot()
+    doc = sync()
+    assert doc["status"] == "completed"
+    for run in doc["objects"]:
+        assert run["created"] == run["updated"] == run["deleted"] == 0, run
+        # one listing per QuickBooks resource (items have four) and one deleted-list check
+        assert run["api_calls"] <= (5 if run["name"] == "item" else 2), run
+    assert snapshot() == before
+
+
+def test_incremental_sync_changes_exactly_the_edited_rows(sync_app, sim):
+    sync()
+    before = snapshot()
+    touched = sim.edits({"random": 25})
+    deleted = sim.edits({"delete": {"resource": "invoices", "id": _any_id(Invoice)}})
+    calls_before = sim.stats()["total"]
+    doc = sync()
+    runs = objects_by_name(doc)
+    changed = {t["id"] for t in touched}
+    assert sum(r["updated"] for r in runs.values()) == len(changed)
+    assert runs["invoice"]["deleted"] == 1
+    assert db.session.scalar(select(Invoice.qb_deleted_at).where(
+        Invoice.qb_id == deleted[0]["id"])) is not None
+    # near the minimum: one listing and one deleted-list check per resource
+    assert sim.stats()["total"] - calls_before <= 2 * 10 + 2
+    assert sum(r["api_calls"] for r in runs.values()) == sim.stats()["total"] - calls_before
+    assert_counts_match(sim)
+    after = snapshot()
+    changed_rows = sum(len(set(after[t]) - set(before[t])) for t in after if "line" not in t)
+    assert changed_rows == len(changed) + 1  # the edits, and the deleted invoice's mark
+
+
+def _any_id(model) -> str:
+    return db.session.scalar(select(model.qb_id).order_by(model.id).limit(1))
+
+
+def test_edits_made_during_a_pull_arrive_with_the_next_sync(sync_app, sim, qb):
+    sync()
+    edited = []
+
+    def edit_while_pulling(run):
+        if len(edited) < 3:
+            edited.extend(sim.edits({"random": 2}))
+
+    sync(on_progress=edit_while_pulling)
+    sync()
+    for touched in edited:
+        model = {"customers": Customer, "vendors": Vendor, "sales-orders": SalesOrder,
+                 "purchase-orders": PurchaseOrder, "invoices": Invoice,
+                 "inventory-adjustments": InventoryAdjustment}.get(touched["resource"], Item)
+        wire = qb.list_page(touched["resource"], {"ids": [touched["id"]]})["data"][0]
+        local = db.session.scalar(select(model.qb_revision).where(model.qb_id == touched["id"]))
+        assert local == wire["revisionNumber"], touched
+
+
+def test_pulling_the_same_object_twice_leaves_identical_tables(sync_app, sim):
+    sync(mode="full")
+    first = snapshot()
+    sync(mode="full")
+    assert snapshot() == first
+
+
+def test_a_broken_record_is_one_error_and_the_page_goes_on(sync_app, sim, qb):
+    orders = qb.list_page("sales-orders", {"limit": 3})["data"]
+    sim.edits({"resource": "sales-orders", "id": orders[0]["id"], "raw": True,
+               "fields": {"customer": {"id": "80000FFF-0000000000", "fullName": "Ghost"}}})
+    sim.edits({"resource": "sales-orders", "id": orders[1]["id"], "raw": True,
+               "fields": {"transactionDate": "not a date"}})
+    doc = sync(["sales_order"])
+    assert doc["status"] == "completed"
+    errors = db.session.scalars(select(SyncError).order_by(SyncError.id)).all()
+    assert {(e.object_id, e.code) for e in errors} == {
+        (orders[0]["id"], "broken_reference"), (orders[1]["id"], "mapping_error")}
+    assert "cannot find" in errors[0].message or "cannot find" in errors[1].message
+    assert objects_by_name(doc)["sales_order"]["failed"] == 2
+    assert doc["error_count"] == 2
+    assert wms_count(SalesOrder) == sim.counts()["sales-orders"] - 2
+    assert db.session.scalar(select(SalesOrder).where(SalesOrder.qb_id == orders[2]["id"]))
+
+
+def test_a_reference_missing_locally_is_fetched_in_one_batch(sync_app, sim, qb):
+    from webapp.sync import manager
+    from webapp.sync.engine import run_object
+
+    sync(["sales_order"])
+    new = [sim.edits({"create": {"resource": "customers", "fields": {"name": f"Late {n}"}}})[0]
+           for n in range(3)]
+    orders = qb.list_page("sales-orders", {"limit": 3})["data"]
+    for order, customer in zip(orders, new, strict=True):
+        sim.edits({"resource": "sales-orders", "id": order["id"],
+                   "fields": {"customerId": customer["id"]}})
+    before = sim.stats()["requests"].get("GET /v1/quickbooks-desktop/customers", 0)
+    # only the sales orders are pulled: the new customers must be fetched on demand
+    session = manager.start_session(["sales_order"], "incremental")
+    run_object(session.id, "sales_order", qb)
+    after = sim.stats()["requests"]["GET /v1/quickbooks-desktop/customers"]
+    assert after - before == 1
+    for order, customer in zip(orders, new, strict=True):
+        row = db.session.scalar(select(SalesOrder).where(SalesOrder.qb_id == order["id"]))
+        assert row.customer_qb_id == customer["id"]
+        assert row.customer_id == db.session.scalar(
+            select(Customer.id).where(Customer.qb_id == customer["id"]))
+
+
+@pytest.mark.postgres
+def test_full_sync_on_postgresql(postgres_url, simulator, sim):
+    from flask_migrate import upgrade
+
+    from tests.conftest import make_app
+    from tests.sync.conftest import sim_config
+
+    app = make_app(postgres_url, **sim_config(simulator))
+    with app.app_context():
+        upgrade()
+        doc = sync()
+        assert doc["status"] == "completed", doc["failure_reason"]
+        assert_counts_match(sim)
+        before = snapshot()
+        sync()
+        assert snapshot() == before
+        db.session.remove()
+        db.engine.dispose()
