@@ -112,7 +112,7 @@ def _path_parameters(op: Operation) -> list[dict[str, Any]]:
     params = []
     for name, converter in op.path_params:
         schema = (
-            {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+            {"type": "integer", "minimum": 1, "maximum": MAX_ID, "examples": [1]}
             if converter == "int"
             else {"type": "string"}
         )
