@@ -101,7 +101,7 @@ def dispatch(op: Operation, **path_args) -> Response:
         )
     params = validate.parse_query(op.method, op.spec_path, request.args)
     body = _body(op)
-    with sim.quickbooks():
+    with sim.request(), sim.quickbooks():
         company = sim.company
         with company.lock:
             call = Call(params, body, record_id, arrived, company)

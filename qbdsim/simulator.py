@@ -34,8 +34,10 @@ class Simulator:
         self._qb_lock = threading.Lock()
         self._stats_lock = threading.Lock()
         self.requests: Counter[str] = Counter()
-        self.in_flight = 0
+        self.in_flight = 0  # requests holding QuickBooks (never more than one)
         self.peak_in_flight = 0
+        self.received = 0  # Conductor requests being handled, queued ones included
+        self.peak_received = 0
 
     def count(self, key: str) -> None:
         """Count one Conductor request under its method and path template."""
@@ -63,12 +65,25 @@ class Simulator:
         with self._stats_lock:
             self.requests.clear()
             self.peak_in_flight = 0
+            self.peak_received = 0
 
     def update_faults(self, changes: dict) -> dict:
         """Apply new fault settings; answers all of them."""
         self.faults.update(changes)
         self.cursors.ttl_s = self.faults.cursor_ttl_s
         return self.faults.as_dict()
+
+    @contextmanager
+    def request(self):
+        """Track one Conductor request from arrival to answer (queueing included)."""
+        with self._stats_lock:
+            self.received += 1
+            self.peak_received = max(self.peak_received, self.received)
+        try:
+            yield
+        finally:
+            with self._stats_lock:
+                self.received -= 1
 
     @contextmanager
     def quickbooks(self):

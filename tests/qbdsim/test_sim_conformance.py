@@ -121,7 +121,10 @@ def _create_bodies(wire) -> dict[str, dict]:
     service = _first(wire, "service-items")["id"]
     return {
         "customers": {"name": "Conformance Customer", "email": "c@example.com"},
-        "vendors": {"name": "Conformance Vendor", "defaultExpenseAccountIds": [accounts["Utilities"]]},
+        "vendors": {
+            "name": "Conformance Vendor",
+            "defaultExpenseAccountIds": [accounts["Utilities"]],
+        },
         "inventory-items": {
             "name": "Conformance Widget",
             "incomeAccountId": accounts["Sales:Merchandise"],
@@ -140,7 +143,10 @@ def _create_bodies(wire) -> dict[str, dict]:
         },
         "service-items": {
             "name": "Conformance Labor",
-            "salesOrPurchaseDetails": {"postingAccountId": accounts["Sales:Services"], "price": "80"},
+            "salesOrPurchaseDetails": {
+                "postingAccountId": accounts["Sales:Services"],
+                "price": "80",
+            },
         },
         "other-charge-items": {
             "name": "Conformance Fee",
@@ -204,7 +210,12 @@ def test_create_update_delete_void_conform_to_spec(wire, path):
         ("GET", "customers/80000001-0000000000", {}, 502),
         ("POST", "customers", {"json": {"name": "x" * 42}}, 400),
         ("POST", "customers", {"json": {"name": "Bad Ref", "termsId": "nope"}}, 502),
-        ("POST", "sales-orders", {"json": {"customerId": "nope", "transactionDate": "2026-01-01"}}, 502),
+        (
+            "POST",
+            "sales-orders",
+            {"json": {"customerId": "nope", "transactionDate": "2026-01-01"}},
+            502,
+        ),
         ("POST", "customers/80000001-0000000000", {"json": {"revisionNumber": "1"}}, 502),
         ("DELETE", "invoices/FFFF-0000000000", {}, 502),
         ("GET", "customers", {"params": {"cursor": "no-such-cursor"}}, 400),

@@ -1,0 +1,401 @@
+"""Creates and updates validated like QuickBooks, through the real conductor-py client."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import conductor
+import pytest
+
+DAY = date(2026, 1, 10)
+
+
+def _qb_error(caught) -> tuple[str, str]:
+    error = caught.value.body["error"]
+    assert caught.value.status_code == 502
+    assert (error["type"], error["code"]) == ("INTEGRATION_ERROR", "QBD_REQUEST_ERROR")
+    return error["integrationCode"], error["message"]
+
+
+@pytest.fixture
+def widget(client, eu, accounts):
+    """A new inventory item with 10 on hand."""
+    return client.qbd.inventory_items.create(
+        conductor_end_user_id=eu,
+        name="Test Widget",
+        income_account_id=accounts["Sales:Merchandise"],
+        cogs_account_id=accounts["Cost of Goods Sold"],
+        asset_account_id=accounts["Inventory Asset"],
+        sales_price="12.50",
+        purchase_cost="5.00",
+        quantity_on_hand=10,
+    )
+
+
+@pytest.fixture
+def customer(client, eu):
+    """A new customer."""
+    return client.qbd.customers.create(conductor_end_user_id=eu, name="Test Customer Ltd")
+
+
+def _item(client, eu, item_id):
+    return client.qbd.inventory_items.retrieve(item_id, conductor_end_user_id=eu)
+
+
+def test_update_moves_revision_and_updated_at_and_is_partial(client, eu, customer):
+    updated = client.qbd.customers.update(
+        customer.id,
+        conductor_end_user_id=eu,
+        revision_number=customer.revision_number,
+        email="billing@example.com",
+    )
+    assert updated.revision_number != customer.revision_number
+    assert int(updated.revision_number) > int(customer.revision_number)
+    assert updated.updated_at >= customer.updated_at
+    assert updated.email == "billing@example.com"
+    assert updated.name == customer.name  # untouched fields stay
+
+
+def test_stale_revision_number_is_error_3200(client, eu, customer):
+    client.qbd.customers.update(
+        customer.id, conductor_end_user_id=eu, revision_number=customer.revision_number, phone="1"
+    )
+    with pytest.raises(conductor.InternalServerError) as caught:
+        client.qbd.customers.update(
+            customer.id,
+            conductor_end_user_id=eu,
+            revision_number=customer.revision_number,
+            phone="2",
+        )
+    code, message = _qb_error(caught)
+    assert code == "3200"
+    assert message == (
+        f"QBD Request Error (3200): The provided revision number (edit sequence) "
+        f'"{customer.revision_number}" is out-of-date.'
+    )
+
+
+def test_customers_and_vendors_share_one_name_space(client, eu, customer):
+    with pytest.raises(conductor.InternalServerError) as caught:
+        client.qbd.vendors.create(conductor_end_user_id=eu, name=customer.name.upper())
+    assert _qb_error(caught)[0] == "3100"
+    with pytest.raises(conductor.InternalServerError) as caught:
+        client.qbd.customers.create(conductor_end_user_id=eu, name=customer.name)
+    assert _qb_error(caught)[0] == "3100"
+    # a job of the same name under a parent has another full name, so it is fine
+    job = client.qbd.customers.create(
+        conductor_end_user_id=eu, name=customer.name, parent_id=customer.id
+    )
+    assert job.full_name == f"{customer.name}:{customer.name}" and job.sublevel == 1
+
+
+def test_item_full_names_are_unique_across_item_types(client, eu, widget):
+    with pytest.raises(conductor.InternalServerError) as caught:
+        client.qbd.service_items.create(conductor_end_user_id=eu, name="test widget")
+    assert _qb_error(caught)[0] == "3100"
+
+
+def test_names_cannot_contain_a_colon(client, eu):
+    with pytest.raises(conductor.InternalServerError) as caught:
+        client.qbd.customers.create(conductor_end_user_id=eu, name="Parent:Child")
+    assert "colon" in _qb_error(caught)[1]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "target"),
+    [
+        ({"terms_id": "80FFFFFF-1700000000"}, "StandardTerms"),
+        ({"parent_id": "80FFFFFF-1700000000"}, "Customer:Job"),
+        ({"class_id": "nope"}, "Class"),
+    ],
+)
+def test_reference_to_nothing_is_error_3140(client, eu, kwargs, target):
+    with pytest.raises(conductor.InternalServerError) as caught:
+        client.qbd.customers.create(conductor_end_user_id=eu, name="Dangling", **kwargs)
+    code, message = _qb_error(caught)
+    assert code == "3140" and f"QuickBooks {target} " in message
+
+
+def test_transaction_line_with_unknown_item_is_error_3140(client, eu, customer):
+    with pytest.raises(conductor.InternalServerError) as caught:
+        client.qbd.sales_orders.create(
+            conductor_end_user_id=eu,
+            customer_id=customer.id,
+            transaction_date=DAY,
+            lines=[{"item_id": "80FFFFFF-1700000000", "quantity": 1}],
+        )
+    assert _qb_error(caught)[0] == "3140"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("name", "x" * 42, 'Too big: expected string to have <=41 characters at "name"'),
+        ("first_name", "y" * 26, 'Too big: expected string to have <=25 characters at "firstName"'),
+        ("phone", "5" * 22, 'Too big: expected string to have <=21 characters at "phone"'),
+        ("job_status", "busy", 'Invalid option: expected one of "awarded"|"closed"'),
+    ],
+)
+def test_field_limits_are_invalid_request_errors(client, eu, field, value, message):
+    kwargs = {"name": "Valid Name", field: value}
+    with pytest.raises(conductor.BadRequestError) as caught:
+        client.qbd.customers.create(conductor_end_user_id=eu, **kwargs)
+    error = caught.value.body["error"]
+    assert error["type"] == "INVALID_REQUEST_ERROR" and error["httpStatusCode"] == 400
+    assert error["message"].startswith(message)
+    assert "integrationCode" not in error
+
+
+def test_unknown_body_fields_and_bad_money_are_refused(wire, customer):
+    response = wire.post("customers", json={"name": "Extra", "nickname": "x"})
+    assert response.status_code == 400
+    assert 'Unrecognized key: "nickname"' in response.json()["error"]["message"]
+    body = {
+        "customerId": customer.id,
+        "transactionDate": "2026-01-10",
+        "lines": [{"amount": "12.345"}],
+    }
+    response = wire.post("sales-orders", json=body)
+    assert response.status_code == 400 and "lines[0].amount" in response.json()["error"]["message"]
+
+
+def test_lines_price_from_item_and_totals_are_computed(client, eu, customer, widget):
+    order = client.qbd.sales_orders.create(
+        conductor_end_user_id=eu,
+        customer_id=customer.id,
+        transaction_date=DAY,
+        lines=[
+            {"item_id": widget.id, "quantity": 3},  # rate from the item
+            {"item_id": widget.id, "quantity": 2, "rate": "10.00"},
+            {"item_id": widget.id, "quantity": 4, "amount": "30.00"},  # rate follows the amount
+            {"item_id": widget.id},  # quantity 1
+        ],
+    )
+    amounts = [(line.quantity, line.rate, line.amount) for line in order.lines]
+    assert amounts == [
+        (3, "12.50", "37.50"),
+        (2, "10.00", "20.00"),
+        (4, "7.50", "30.00"),
+        (1, "12.50", "12.50"),
+    ]
+    assert order.subtotal == "100.00" and order.total_amount == "100.00"
+    assert order.lines[0].item.full_name == "Test Widget"
+    assert order.ref_number  # assigned although none was sent
+
+
+def test_ref_numbers_are_assigned_in_sequence(client, eu, customer):
+    first = client.qbd.invoices.create(
+        conductor_end_user_id=eu, customer_id=customer.id, transaction_date=DAY
+    )
+    second = client.qbd.invoices.create(
+        conductor_end_user_id=eu, customer_id=customer.id, transaction_date=DAY
+    )
+    assert int(second.ref_number) == int(first.ref_number) + 1
+    client.qbd.invoices.create(
+        conductor_end_user_id=eu, customer_id=customer.id, transaction_date=DAY, ref_number="W-0099"
+    )
+    after_manual = client.qbd.invoices.create(
+        conductor_end_user_id=eu, customer_id=customer.id, transaction_date=DAY
+    )
+    assert after_manual.ref_number == "W-0100"
+
+
+def test_lines_on_update_replace_all_lines(client, eu, customer, widget):
+    order = client.qbd.sales_orders.create(
+        conductor_end_user_id=eu,
+        customer_id=customer.id,
+        transaction_date=DAY,
+        lines=[{"item_id": widget.id, "quantity": q} for q in (1, 2, 3)],
+    )
+    kept, dropped = order.lines[0], order.lines[1:]
+    updated = client.qbd.sales_orders.update(
+        order.id,
+        conductor_end_user_id=eu,
+        revision_number=order.revision_number,
+        lines=[{"id": kept.id, "quantity": 5}, {"id": "-1", "item_id": widget.id, "quantity": 7}],
+    )
+    ids = [line.id for line in updated.lines]
+    assert ids[0] == kept.id and updated.lines[0].quantity == 5
+    assert ids[1] not in {"-1", *(line.id for line in order.lines)}
+    assert not {line.id for line in dropped} & set(ids)
+    assert updated.total_amount == "150.00"
+    # without lines, an update leaves them alone
+    memo_only = client.qbd.sales_orders.update(
+        order.id, conductor_end_user_id=eu, revision_number=updated.revision_number, memo="note"
+    )
+    assert [line.id for line in memo_only.lines] == ids
+
+
+def test_on_hand_moves_only_through_adjustments_and_invoices(
+    client, eu, accounts, customer, widget
+):
+    # a quantity difference and a new quantity both move on-hand
+    adjustment = client.qbd.inventory_adjustments.create(
+        conductor_end_user_id=eu,
+        account_id=accounts["Inventory Adjustments"],
+        transaction_date=DAY,
+        lines=[{"item_id": widget.id, "adjust_quantity": {"quantity_difference": 5}}],
+    )
+    assert adjustment.lines[0].quantity_difference == 5
+    assert _item(client, eu, widget.id).quantity_on_hand == 15
+    client.qbd.inventory_adjustments.create(
+        conductor_end_user_id=eu,
+        account_id=accounts["Inventory Adjustments"],
+        transaction_date=DAY,
+        lines=[{"item_id": widget.id, "adjust_quantity": {"new_quantity": 40}}],
+    )
+    assert _item(client, eu, widget.id).quantity_on_hand == 40
+    # a sales order only reserves; a purchase order only shows as on order
+    client.qbd.sales_orders.create(
+        conductor_end_user_id=eu,
+        customer_id=customer.id,
+        transaction_date=DAY,
+        lines=[{"item_id": widget.id, "quantity": 6}],
+    )
+    client.qbd.purchase_orders.create(
+        conductor_end_user_id=eu,
+        transaction_date=DAY,
+        lines=[{"item_id": widget.id, "quantity": 24}],
+    )
+    item = _item(client, eu, widget.id)
+    assert (
+        item.quantity_on_hand,
+        item.quantity_on_sales_order,
+        item.quantity_on_purchase_order,
+    ) == (40, 6, 24)
+    # an invoice takes stock out; voiding it puts it back
+    invoice = client.qbd.invoices.create(
+        conductor_end_user_id=eu,
+        customer_id=customer.id,
+        transaction_date=DAY,
+        lines=[{"item_id": widget.id, "quantity": 4}],
+    )
+    assert _item(client, eu, widget.id).quantity_on_hand == 36
+    client.qbd.invoices.void(invoice.id, conductor_end_user_id=eu)
+    assert _item(client, eu, widget.id).quantity_on_hand == 40
+    # the item's own update cannot set on-hand (not a field of the update)
+    with pytest.raises(TypeError):
+        client.qbd.inventory_items.update(
+            widget.id,
+            conductor_end_user_id=eu,
+            revision_number=widget.revision_number,
+            quantity_on_hand=99,
+        )
+
+
+def test_updating_an_adjustment_moves_on_hand_by_the_difference(client, eu, accounts, widget):
+    adjustment = client.qbd.inventory_adjustments.create(
+        conductor_end_user_id=eu,
+        account_id=accounts["Inventory Adjustments"],
+        transaction_date=DAY,
+        lines=[{"item_id": widget.id, "adjust_quantity": {"quantity_difference": 5}}],
+    )
+    client.qbd.inventory_adjustments.update(
+        adjustment.id,
+        conductor_end_user_id=eu,
+        revision_number=adjustment.revision_number,
+        lines=[{"id": adjustment.lines[0].id, "quantity_difference": 2}],
+    )
+    assert _item(client, eu, widget.id).quantity_on_hand == 12
+    client.qbd.inventory_adjustments.delete(adjustment.id, conductor_end_user_id=eu)
+    assert _item(client, eu, widget.id).quantity_on_hand == 10
+
+
+def test_invoice_made_from_a_sales_order_links_both_ways(client, eu, customer, widget):
+    order = client.qbd.sales_orders.create(
+        conductor_end_user_id=eu,
+        customer_id=customer.id,
+        transaction_date=DAY,
+        lines=[{"item_id": widget.id, "quantity": 3}],
+    )
+    invoice = client.qbd.invoices.create(
+        conductor_end_user_id=eu,
+        customer_id=customer.id,
+        transaction_date=DAY,
+        link_to_transaction_ids=[order.id],
+    )
+    assert invoice.lines[0].quantity == 3 and invoice.subtotal == "37.50"
+    assert invoice.linked_transactions == []  # not echoed on create
+    order = client.qbd.sales_orders.retrieve(order.id, conductor_end_user_id=eu)
+    assert order.is_fully_invoiced and order.lines[0].quantity_invoiced == 3
+    assert [link.id for link in order.linked_transactions] == [invoice.id]
+    assert _item(client, eu, widget.id).quantity_on_sales_order == 0
+    # a sales order with linked transactions cannot be deleted
+    with pytest.raises(conductor.InternalServerError):
+        client.qbd.sales_orders.delete(order.id, conductor_end_user_id=eu)
+
+
+def test_deletes_and_deactivations_are_listed_as_deleted(client, eu, customer):
+    order = client.qbd.sales_orders.create(
+        conductor_end_user_id=eu, customer_id=customer.id, transaction_date=DAY
+    )
+    deleted = client.qbd.sales_orders.delete(order.id, conductor_end_user_id=eu)
+    assert (deleted.id, deleted.deleted, deleted.ref_number) == (order.id, True, order.ref_number)
+    rows = client.qbd.deleted_transactions.list(
+        conductor_end_user_id=eu, transaction_types=["sales_order"]
+    ).data
+    assert rows[-1].id == order.id and rows[-1].ref_number == order.ref_number
+    with pytest.raises(conductor.InternalServerError):
+        client.qbd.sales_orders.retrieve(order.id, conductor_end_user_id=eu)
+    client.qbd.customers.update(
+        customer.id,
+        conductor_end_user_id=eu,
+        revision_number=customer.revision_number,
+        is_active=False,
+    )
+    rows = client.qbd.deleted_list_objects.list(
+        conductor_end_user_id=eu, object_types=["customer"]
+    ).data
+    assert rows[-1].id == customer.id and rows[-1].full_name == customer.full_name
+    assert rows == sorted(rows, key=lambda row: row.deleted_at)
+
+
+def test_renaming_a_parent_renames_its_jobs_and_references(client, eu, customer):
+    job = client.qbd.customers.create(conductor_end_user_id=eu, name="Roof", parent_id=customer.id)
+    order = client.qbd.sales_orders.create(
+        conductor_end_user_id=eu, customer_id=job.id, transaction_date=DAY
+    )
+    client.qbd.customers.update(
+        customer.id,
+        conductor_end_user_id=eu,
+        revision_number=customer.revision_number,
+        name="Renamed Ltd",
+    )
+    assert client.qbd.customers.retrieve(job.id, conductor_end_user_id=eu).full_name == (
+        "Renamed Ltd:Roof"
+    )
+    order = client.qbd.sales_orders.retrieve(order.id, conductor_end_user_id=eu)
+    assert order.customer.full_name == "Renamed Ltd:Roof"
+
+
+def test_void_zeroes_an_invoice_and_keeps_it(client, eu, customer, widget):
+    invoice = client.qbd.invoices.create(
+        conductor_end_user_id=eu,
+        customer_id=customer.id,
+        transaction_date=DAY,
+        lines=[{"item_id": widget.id, "quantity": 2}],
+    )
+    voided = client.qbd.invoices.void(invoice.id, conductor_end_user_id=eu)
+    assert voided.voided and voided.ref_number == invoice.ref_number
+    kept = client.qbd.invoices.retrieve(invoice.id, conductor_end_user_id=eu)
+    assert kept.subtotal == "0.00" and kept.memo.startswith("VOID")
+    assert kept.revision_number != invoice.revision_number
+
+
+def test_customer_balance_follows_invoices(client, eu, customer, widget):
+    client.qbd.invoices.create(
+        conductor_end_user_id=eu,
+        customer_id=customer.id,
+        transaction_date=DAY,
+        lines=[{"item_id": widget.id, "quantity": 2}],
+    )
+    refreshed = client.qbd.customers.retrieve(customer.id, conductor_end_user_id=eu)
+    assert refreshed.balance == "25.00" and refreshed.total_balance == "25.00"
+
+
+def test_update_of_a_missing_object_is_error_3120(client, eu):
+    with pytest.raises(conductor.InternalServerError) as caught:
+        client.qbd.vendors.update(
+            "80FFFFFF-1700000000", conductor_end_user_id=eu, revision_number="1"
+        )
+    assert _qb_error(caught)[0] == "3120"
