@@ -13,6 +13,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from flask_migrate import upgrade
 from flask_migrate.cli import db as db_cli
 
+from qbdsim.cli import sim_cli
 from webapp import ConfigError, create_app
 from webapp.extensions import db
 from webapp.models.auth import ApiToken, User
@@ -33,6 +34,7 @@ cli = FlaskGroup(
     help="qbsync keeps a warehouse database and QuickBooks Desktop in step.",
 )
 cli.add_command(db_cli)
+cli.add_command(sim_cli)
 
 
 def main() -> None:
