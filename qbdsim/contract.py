@@ -95,6 +95,23 @@ def object_fields(schema_name: str) -> tuple[dict, tuple[str, ...]]:
     return cached  # type: ignore[return-value]
 
 
+def nullable_fields(schema_name: str) -> frozenset[str]:
+    """The properties of a component schema that may be ``null``."""
+    key = f"nullable:{schema_name}"
+    with _lock:
+        cached = _cache.get(key)
+    if cached is None:
+        properties = component(schema_name)["properties"]
+        cached = frozenset(
+            name
+            for name, prop in properties.items()
+            if any(option.get("type") == "null" for option in prop.get("anyOf", ()))
+        )
+        with _lock:
+            _cache[key] = cached
+    return cached  # type: ignore[return-value]
+
+
 def property_schema(schema_name: str, prop: str) -> dict:
     """The (dereferenced, non-null) schema of one property of a component schema."""
     return _non_null(component(schema_name)["properties"][prop])

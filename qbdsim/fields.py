@@ -106,8 +106,8 @@ def resolve(company: Company, owner: Resource, field: str, value: str, path: str
     return company.aux_ref(entry)
 
 
-def scalar(key: str, value, path: str):
-    """A body value as stored: money normalised, empty strings cleared."""
+def scalar(key: str, value, path: str, nullable: bool = True):
+    """A body value as stored: money normalised, empty strings cleared where null is allowed."""
     if not isinstance(value, str):
         return value
     if key in AMOUNT_FIELDS:
@@ -116,7 +116,7 @@ def scalar(key: str, value, path: str):
         return fmt_rate(parse_rate(value, path))
     if key in PERCENT_FIELDS:
         return parse_percent(value, path)
-    return value or None
+    return value if value or not nullable else None
 
 
 def apply_body(
@@ -148,7 +148,8 @@ def apply_body(
                 for i, item in enumerate(value)
             ]
         else:
-            target[key] = scalar(key, value, where)
+            nullable = key in contract.nullable_fields(schema_name)
+            target[key] = scalar(key, value, where, nullable)
 
 
 def _nested_item(company: Company, owner: Resource, schema_name: str, item: dict, path: str):

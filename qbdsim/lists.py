@@ -14,7 +14,14 @@ from qbdsim.errors import name_in_use, qbd_request_error, stale_revision
 from qbdsim.fields import apply_body, blank
 from qbdsim.resources import RESOURCES, Resource
 from qbdsim.store import Company, Record
-from qbdsim.values import fmt_money, fmt_rate, parse_amount, quantity_out, to_decimal
+from qbdsim.values import (
+    fmt_money,
+    fmt_rate,
+    next_revision,
+    parse_amount,
+    quantity_out,
+    to_decimal,
+)
 
 MAX_SUBLEVEL = 5
 
@@ -31,7 +38,7 @@ def create(company: Company, res: Resource, body: dict, now_ts: int) -> Record:
     )
     _defaults(res, data)
     apply_body(company, res, data, body, res.object_type)
-    _shape(company, res, data, body, now_ts, is_new=True)
+    _shape(company, res, data, body, now_ts)
     _check_name(company, res, data, None)
     record = company.add(res.path, data, now_ts, now_ts)
     if res.path == "inventory-items":
@@ -51,7 +58,7 @@ def update(
     old_name = record.name
     was_active = data["isActive"]
     apply_body(company, res, data, body, res.object_type)
-    _shape(company, res, data, body, now_ts, is_new=False)
+    _shape(company, res, data, body, now_ts, record.data)
     if data[res.name_field].casefold() != old_name.casefold():
         _check_name(company, res, data, record)
     if "parentId" in body and _is_descendant(company, record, body["parentId"]):
@@ -86,9 +93,26 @@ def _defaults(res: Resource, data: dict) -> None:
         )
 
 
-def _shape(company: Company, res: Resource, data: dict, body: dict, now_ts: int, is_new: bool):
-    """Derived fields: full name and level, barcode, opening balance, contacts and notes."""
+def _shape(
+    company: Company,
+    res: Resource,
+    data: dict,
+    body: dict,
+    now_ts: int,
+    previous: dict | None = None,
+):
+    """Derived fields: full name and level, barcode, opening balance, contacts and notes.
+
+    ``previous`` is the object before an update (``None`` on create).
+    """
+    is_new = previous is None
     name = data["name"]
+    if not name:
+        raise qbd_request_error(
+            "3180",
+            f"There was an error when saving a {res.display}. QuickBooks error message: "
+            "The name cannot be blank.",
+        )
     if ":" in name:
         raise qbd_request_error(
             "3090",
@@ -115,22 +139,45 @@ def _shape(company: Company, res: Resource, data: dict, body: dict, now_ts: int,
         data["balance"] = balance
         if "totalBalance" in data:
             data["totalBalance"] = balance
-    stamp = company.clock.fmt(now_ts)
-    for contact in data.get("additionalContacts") or ():
-        if contact["id"] is None:
-            contact.update(
-                id=company.mint.list_id(now_ts),
-                objectType="qbd_contact",
-                createdAt=stamp,
-                updatedAt=stamp,
-                revisionNumber=str(now_ts),
-            )
-        full = " ".join(p for p in (contact["firstName"], contact["lastName"]) if p)
-        contact["name"] = full or None
+    if "additionalContacts" in body:
+        data["additionalContacts"] = [
+            _contact(company, res, contact, previous, now_ts)
+            for contact in data["additionalContacts"]
+        ]
     for index, note in enumerate(data.get("additionalNotes") or (), start=1):
         if note["id"] is None:
             note["id"] = index
             note["date"] = company.clock.local_date(now_ts)
+
+
+def _contact(company: Company, res: Resource, contact: dict, previous, now_ts: int) -> dict:
+    """A contact sent in ``additionalContacts``: an existing one (by id) updated, or a new one."""
+    stamp = company.clock.fmt(now_ts)
+    existing = {c["id"]: c for c in (previous or {}).get("additionalContacts") or ()}
+    if contact["id"] in existing:
+        merged = copy.deepcopy(existing[contact["id"]])
+        merged.update({k: v for k, v in contact.items() if v is not None and v != []})
+        merged.update(
+            updatedAt=stamp, revisionNumber=next_revision(merged["revisionNumber"], now_ts)
+        )
+        contact = merged
+    else:
+        if not contact["firstName"]:
+            raise qbd_request_error(
+                "3180",
+                f"There was an error when saving a {res.display}. QuickBooks error message: "
+                "A contact needs a first name.",
+            )
+        contact.update(
+            id=company.mint.list_id(now_ts),
+            objectType="qbd_contact",
+            createdAt=stamp,
+            updatedAt=stamp,
+            revisionNumber=str(now_ts),
+        )
+    full = " ".join(part for part in (contact["firstName"], contact["lastName"]) if part)
+    contact["name"] = full or None
+    return contact
 
 
 def _check_name(company: Company, res: Resource, data: dict, record: Record | None) -> None:
