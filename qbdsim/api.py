@@ -17,7 +17,7 @@ from functools import partial
 
 from flask import Blueprint, Response, current_app, g, request
 
-from qbdsim import handlers, validate
+from qbdsim import contract, handlers, validate
 from qbdsim.errors import authentication, invalid_request
 from qbdsim.handlers import Call
 from qbdsim.resources import RESOURCES, Resource
@@ -77,7 +77,8 @@ def _authenticate(config) -> None:
 
 
 def _body(op: Operation) -> dict:
-    if op.method not in ("POST",) or validate.contract.body_schema(op.method, op.spec_path) is None:
+    """The validated JSON body (DELETE and void requests carry none worth reading)."""
+    if op.method != "POST" or contract.body_schema(op.method, op.spec_path) is None:
         return {}
     raw = request.get_data()
     try:

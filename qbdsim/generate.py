@@ -9,21 +9,17 @@ the API uses, so they agree with the transactions.
 
 from __future__ import annotations
 
-import bisect
 import random
 from datetime import datetime
 
 from qbdsim.config import SimConfig
-from qbdsim.fields import blank
 from qbdsim.generate_lists import ListMaker
 from qbdsim.generate_txns import TxnMaker
 from qbdsim.pools import Pools
-from qbdsim.resources import SIZED_PATHS
+from qbdsim.resources import ITEM_PATHS, SIZED_PATHS
 from qbdsim.store import Company
 from qbdsim.values import Clock
 
-DAY_S = 86_400
-HISTORY_DAYS = 730
 # Shares of the total size; the rest of a rounding goes to the largest remainders.
 SHARES = {
     "customers": 0.15,
@@ -76,27 +72,8 @@ def anchor_ts(config: SimConfig) -> int:
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=config.tzinfo)
         return int(moment.timestamp())
-    return Clock.now_ts()
-
-
-class Timeline:
-    """Sorted creation times for one resource, and "updated later" times for some records."""
-
-    def __init__(self, rng: random.Random, count: int, start: int, end: int) -> None:
-        self.rng = rng
-        self.end = end
-        self.created = sorted(rng.randint(start, end) for _ in range(count))
-
-    def updated(self, created: int) -> int:
-        """Half the records were edited after creation, at some moment up to the anchor."""
-        if self.rng.random() < 0.5:
-            return created
-        return self.rng.randint(created, self.end)
-
-
-def available(created_times: list[int], moment: int) -> int:
-    """How many of a sorted resource's records existed at ``moment`` (at least one)."""
-    return max(1, bisect.bisect_right(created_times, moment))
+    # A second in the past, so anything written from now on is strictly newer.
+    return Clock.now_ts() - 1
 
 
 def generate_company(config: SimConfig) -> Company:
@@ -106,12 +83,11 @@ def generate_company(config: SimConfig) -> Company:
     anchor = anchor_ts(config)
     counts = allocate(config.size)
     pools = Pools(config.seed)
-    blank("qbd_customer")  # parse the spec before timing-sensitive work
     lists = ListMaker(company, rng, pools, anchor)
     lists.setup()
     lists.customers(counts["customers"])
     lists.vendors(counts["vendors"])
-    for path in ("inventory-items", "non-inventory-items", "service-items", "other-charge-items"):
+    for path in ITEM_PATHS:
         lists.items(path, counts[path])
     txns = TxnMaker(company, rng, pools, anchor, lists)
     txns.sales_orders(counts["sales-orders"])

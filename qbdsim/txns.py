@@ -51,7 +51,7 @@ def create(company: Company, res: Resource, body: dict, now_ts: int) -> Record:
     if "isManuallyClosed" in data:
         data["isManuallyClosed"] = False
     apply_body(company, res, data, body, res.object_type)
-    _party_defaults(company, res, data, body)
+    _party_defaults(company, res, data)
     reject_line_groups(body.get("lineGroups"), res, is_update=False)
     links: dict = {}
     deferred: list = []
@@ -165,7 +165,7 @@ def void(company: Company, record: Record, now_ts: int) -> dict:
     }
 
 
-def _party_defaults(company: Company, res: Resource, data: dict, body: dict) -> None:
+def _party_defaults(company: Company, res: Resource, data: dict) -> None:
     """What QuickBooks copies from the customer or vendor onto a new transaction."""
     if res.path in ("sales-orders", "invoices"):
         party = company.get("customers", data["customer"]["id"])
