@@ -1,0 +1,131 @@
+/* View models: API documents turned into ready-to-show strings and flags. The Alpine CSP build
+ * only evaluates property references in templates, so everything a template needs — labels,
+ * classes, bar widths, aria values — is computed here, never in an attribute. */
+(function () {
+  "use strict";
+  const q = window.qbsync;
+  const fmt = q.format;
+
+  function displayName(names, name) {
+    return (names && names[name]) || name;
+  }
+
+  function bar(value) {
+    return { percent: value, percentText: `${value}%`, barStyle: { width: `${value}%` } };
+  }
+
+  function countsText(totals) {
+    return q.COUNTS.map((k) => `${fmt.number(totals[k] || 0)} ${k}`).join(" · ");
+  }
+
+  function objectRow(run, names) {
+    const status = fmt.status(run.status);
+    const value = q.progress.percent(q.progress.objectFraction(run));
+    const counted = run.total !== null && run.total !== undefined;
+    return {
+      key: run.name,
+      name: run.name,
+      displayName: displayName(names, run.name),
+      statusLabel: status.label,
+      badgeClass: `badge ${status.badge}`,
+      reason: run.reason === "selected" || !run.reason ? "" : run.reason.replace(
+        /^needed by (\w+)$/, (_m, n) => `needed by ${displayName(names, n)}`),
+      progressText: counted ? `${fmt.number(run.processed)} of ${fmt.number(run.total)}`
+        : (run.status === "pending" ? "Not started" : `${fmt.number(run.processed)} so far`),
+      ariaLabel: `${displayName(names, run.name)} progress`,
+      created: fmt.number(run.created),
+      updated: fmt.number(run.updated),
+      unchanged: fmt.number(run.unchanged),
+      deleted: fmt.number(run.deleted),
+      pushed: fmt.number(run.pushed),
+      conflicts: fmt.number(run.conflicts),
+      failed: fmt.number(run.failed),
+      apiCalls: fmt.number(run.api_calls),
+      hasFailures: run.failed > 0,
+      failedClass: run.failed > 0 ? "text-danger fw-semibold" : "",
+      total: fmt.number(run.total),
+      processed: fmt.number(run.processed),
+      ...bar(value),
+      barClass: run.status === "failed" ? "progress-bar bg-danger"
+        : (run.status === "running" ? "progress-bar progress-bar-striped progress-bar-animated"
+          : "progress-bar"),
+    };
+  }
+
+  function totals(doc) {
+    const sums = {};
+    q.COUNTS.forEach((k) => { sums[k] = 0; });
+    (doc.objects || []).forEach((run) => q.COUNTS.forEach((k) => { sums[k] += run[k] || 0; }));
+    return sums;
+  }
+
+  /** Everything the templates show about one session. `rate` is records/s or null. */
+  function session(doc, names, rate) {
+    const status = fmt.status(doc.status);
+    const active = q.isActive(doc.status);
+    const left = active && doc.status === "running" ? q.progress.secondsLeft(doc, rate) : null;
+    const objects = doc.objects || [];
+    const sums = totals(doc);
+    let record = "";
+    if (active && doc.current_object) {
+      record = displayName(names, doc.current_object);
+      if (doc.current_record_id) record += ` — QuickBooks record ${doc.current_record_id}`;
+    }
+    return {
+      id: doc.id,
+      href: `/sessions/${doc.id}`,
+      errorsHref: `/sessions/${doc.id}#errors`,
+      title: `Sync #${doc.id}`,
+      status: doc.status,
+      statusLabel: status.label,
+      badgeClass: `badge ${status.badge}`,
+      active,
+      ended: !active,
+      cancelling: doc.status === "cancelling",
+      cancelNote: doc.status === "cancelling"
+        ? "Stopping after the current page. Records already saved are kept." : "",
+      modeLabel: doc.mode === "full" ? "Full (everything)" : "Incremental (changes only)",
+      startedAt: fmt.dateTime(doc.started_at || doc.created_at),
+      startedIso: doc.started_at || doc.created_at || "",
+      completedAt: fmt.dateTime(doc.completed_at),
+      completedIso: doc.completed_at || "",
+      duration: fmt.duration(doc.duration_s),
+      createdBy: doc.created_by || "—",
+      objectsLabel: objects.map((r) => displayName(names, r.name)).join(", ") || "—",
+      selectedLabel: (doc.selected_objects || []).map((n) => displayName(names, n)).join(", "),
+      currentRecord: record || "—",
+      rateText: rate === null || rate === undefined ? "—" : `${fmt.number(Math.round(rate))} records/s`,
+      timeLeft: left === null ? (active ? "Estimating…" : "—") : `about ${fmt.duration(left)}`,
+      records: `${fmt.number(doc.processed_records)} of ${fmt.number(doc.total_records)} records`,
+      countsText: countsText(sums),
+      counts: Object.fromEntries(q.COUNTS.map((k) => [k, fmt.number(sums[k])])),
+      errorCount: doc.error_count,
+      hasErrors: doc.error_count > 0,
+      errorsLabel: doc.error_count ? fmt.plural(doc.error_count, "error", "errors") : "No errors",
+      noErrorsText: doc.error_count ? "" : "None",
+      failureReason: doc.failure_reason || "",
+      hasFailureReason: Boolean(doc.failure_reason),
+      ...bar(doc.progress_percentage),
+      ariaValueText: `${doc.progress_percentage}% — ${status.label}`,
+      barClass: doc.status === "failed" ? "progress-bar bg-danger"
+        : (doc.status === "running" ? "progress-bar progress-bar-striped progress-bar-animated"
+          : (doc.status === "completed" ? "progress-bar bg-success" : "progress-bar")),
+      objects: objects.map((run) => objectRow(run, names)),
+    };
+  }
+
+  function syncError(error, names) {
+    return {
+      key: String(error.id),
+      object: displayName(names, error.object_type),
+      qbId: error.object_id || "—",
+      phase: error.phase === "push" ? "Sending to QuickBooks" : "Reading from QuickBooks",
+      code: error.code,
+      message: error.message,
+      at: fmt.dateTime(error.created_at),
+      atIso: error.created_at || "",
+    };
+  }
+
+  window.qbsync.views = { session, syncError, displayName };
+})();

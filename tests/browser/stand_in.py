@@ -1,0 +1,55 @@
+"""A stand-in for the workers, for browser tests that watch the dashboard react: it moves a
+session through the same lifecycle steps the workers take and writes the counts they write."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from webapp.extensions import db
+from webapp.models import SyncError, SyncObjectRun, SyncSession
+from webapp.sync import lifecycle, manager
+
+
+def start(objects: list[str], mode: str = "incremental", by: str = "tool") -> int:
+    """Start a session as another tool would (through the manager), returning its id."""
+    return manager.start_session(objects, mode, created_by=by).id
+
+
+def begin(session_id: int, name: str, total: int) -> None:
+    """The worker picks up `name`: the session runs, the object has its total."""
+    run = lifecycle.begin_object(session_id, name)
+    run.total = total
+    db.session.commit()
+
+
+def report(session_id: int, name: str, *, record: str | None = None, **counts: int) -> None:
+    """One page written: counts (processed, created, ...) added, current record moved."""
+    run = db.session.scalar(select(SyncObjectRun).where(
+        SyncObjectRun.session_id == session_id, SyncObjectRun.object_name == name))
+    for key, value in counts.items():
+        setattr(run, key, getattr(run, key) + value)
+    session = db.session.get(SyncSession, session_id)
+    session.current_object, session.current_record_id = name, record
+    db.session.commit()
+
+
+def fail_record(session_id: int, name: str, qb_id: str, message: str) -> None:
+    """A record that could not be synced, as the engine logs it."""
+    db.session.add(SyncError(session_id=session_id, object_type=name, object_id=qb_id,
+                             phase="pull", code="broken_reference", message=message))
+    session = db.session.get(SyncSession, session_id)
+    session.error_count += 1
+    db.session.commit()
+
+
+def complete(session_id: int, name: str) -> None:
+    lifecycle.complete_object(session_id, name)
+
+
+def finish(session_id: int) -> str:
+    """Close the session the way the last worker step does; returns its status."""
+    return lifecycle.finish_session(session_id).status
+
+
+def status(session_id: int) -> str:
+    return db.session.get(SyncSession, session_id, populate_existing=True).status
