@@ -70,8 +70,9 @@ def update(
     touched = [record]
     if record.name != old_name:
         company.rename(record, old_name)
-        touched += _rename_children(company, record, now_ts)
-        propagate_name(company, record)
+        renamed = [record, *_rename_children(company, record)]
+        touched += renamed[1:]
+        propagate_names(company, renamed)
     if was_active and not data["isActive"]:
         company.record_deletion(record, now_ts)
         touched += _deactivate_children(company, record, now_ts)
@@ -216,8 +217,9 @@ def _is_descendant(company: Company, record: Record, candidate_id: str) -> bool:
     return False
 
 
-def _rename_children(company: Company, parent: Record, now_ts: int) -> list[Record]:
-    touched = []
+def _rename_children(company: Company, parent: Record) -> list[Record]:
+    """Children (and theirs) take the parent's new full name; returns them all."""
+    renamed = []
     for child in _children(company, parent):
         old = child.name
         child.data["parent"] = company.ref(parent)
@@ -225,9 +227,8 @@ def _rename_children(company: Company, parent: Record, now_ts: int) -> list[Reco
         child.data["sublevel"] = parent.data["sublevel"] + 1
         company.rename(child, old)
         child.invalidate()
-        propagate_name(company, child)
-        touched += [child, *_rename_children(company, child, now_ts)]
-    return touched
+        renamed += [child, *_rename_children(company, child)]
+    return renamed
 
 
 def _deactivate_children(company: Company, parent: Record, now_ts: int) -> list[Record]:
@@ -242,15 +243,17 @@ def _deactivate_children(company: Company, parent: Record, now_ts: int) -> list[
     return touched
 
 
-def propagate_name(company: Company, target: Record) -> None:
-    """Refresh the ``fullName`` of every reference to ``target`` after a rename."""
-    new_name = target.name
+def propagate_names(company: Company, targets: list[Record]) -> None:
+    """Refresh the ``fullName`` of every reference to renamed records (one pass over all)."""
+    names = {target.id: target.name for target in targets}
 
     def walk(node) -> bool:
         changed = False
         if isinstance(node, dict):
-            if node.get("id") == target.id and "fullName" in node and len(node) == 2:
-                if node["fullName"] != new_name:
+            ref_id = node.get("id")
+            if len(node) == 2 and "fullName" in node and isinstance(ref_id, str):
+                new_name = names.get(ref_id)
+                if new_name is not None and node["fullName"] != new_name:
                     node["fullName"] = new_name
                     return True
                 return False
@@ -264,7 +267,7 @@ def propagate_name(company: Company, target: Record) -> None:
 
     for records in company.records.values():
         for record in records.values():
-            if record is not target and walk(record.data):
+            if walk(record.data):
                 record.invalidate()
 
 
