@@ -39,3 +39,4 @@ JSONDoc = JSON().with_variant(JSONB(), "postgresql")
 MONEY = Numeric(15, 2)  # QuickBooks amounts: up to 13 digits and 2 decimals
 RATE = Numeric(15, 5)  # prices and rates: up to 10 digits and 5 decimals
 QUANTITY = Numeric(18, 5)
+

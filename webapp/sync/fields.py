@@ -10,6 +10,8 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from webapp.jsonutil import json_default  # noqa: F401 - part of this module's API
+
 
 class MappingError(ValueError):
     """A QuickBooks record that cannot be written to the WMS as it is."""
@@ -31,9 +33,10 @@ class Field:
 
     def __init__(self, path: str, *, required: bool = False, max_length: int | None = None):
         self.path, self.required, self.max_length = path, required, max_length
+        self.top = None if "." in path else path  # the common case, read without _dig
 
     def __call__(self, record: dict[str, Any]) -> Any:
-        value = _dig(record, self.path)
+        value = record.get(self.top) if self.top is not None else _dig(record, self.path)
         if value is None:
             if self.required:
                 raise MappingError(f"{self.path} is missing")
@@ -48,9 +51,11 @@ class Field:
 
 class Text(Field):
     def convert(self, value: Any) -> Any:
-        if not isinstance(value, str):
+        if value.__class__ is not str:
             raise MappingError(f"{self.path} should be text, got {type(value).__name__}")
-        return super().convert(value)
+        if self.max_length is not None and len(value) > self.max_length:
+            raise MappingError(f"{self.path} is longer than {self.max_length} characters")
+        return value
 
 
 class Bool(Field):
@@ -162,16 +167,3 @@ class Ref:
         if ref_id is None and self.required:
             raise MappingError(f"{self.path} has no id")
         return ref_id
-
-
-def json_safe(value: Any) -> Any:
-    """Column values as JSON (for `sync_base` and hashing): Decimal and dates as strings."""
-    if isinstance(value, Decimal):
-        return format(value.normalize(), "f")  # 5, 5.0 and 5.00000 hash alike
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {k: json_safe(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [json_safe(v) for v in value]
-    return value

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
@@ -38,6 +38,9 @@ from webapp.sync.registry import UnknownObjectError
 
 MAX_PAGE_LIMIT = 100
 DEFAULT_PAGE_LIMIT = 20
+# A running object's worker writes a heartbeat with every page; silence this long means the
+# worker vanished (its message comes back to another worker, and the object resumes).
+STALLED_AFTER = timedelta(minutes=2)
 
 __all__ = [
     "InvalidCursor",
@@ -235,7 +238,15 @@ def object_document(run: SyncObjectRun) -> dict[str, Any]:
     doc.update({name: getattr(run, name) for name in OBJECT_COUNTS})
     doc["started_at"], doc["finished_at"] = iso(run.started_at), iso(run.finished_at)
     doc["heartbeat_at"] = iso(run.heartbeat_at)
+    doc["stalled"] = is_stalled(run)
     return doc
+
+
+def is_stalled(run: SyncObjectRun, now: datetime | None = None) -> bool:
+    """Running, but no heartbeat from its worker for STALLED_AFTER."""
+    if run.status != RUNNING or run.heartbeat_at is None:
+        return False
+    return (now or utcnow()) - run.heartbeat_at > STALLED_AFTER
 
 
 def object_fraction(run: SyncObjectRun) -> float:
@@ -277,6 +288,7 @@ def session_document(session: SyncSession) -> dict[str, Any]:
         "progress_percentage": progress_percentage(session),
         "error_count": session.error_count,
         "cancel_requested": session.cancel_requested_at is not None,
+        "stalled": session.is_active and any(is_stalled(r) for r in runs),
         "failure_reason": session.failure_reason,
         "created_by": session.created_by,
         "objects": [object_document(r) for r in runs],

@@ -20,7 +20,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from webapp.extensions import db
-from webapp.sync.fields import MappingError, json_safe
+from webapp.sync.fields import MappingError, json_default
 
 if TYPE_CHECKING:
     from webapp.sync.base import SyncObject
@@ -52,18 +52,28 @@ class PageResult:
     names: list[str] = field(default_factory=list)
 
 
+_UPSERTS: dict[tuple, Any] = {}
+
+
 def upsert(table, rows: list[dict[str, Any]]) -> dict[str, int]:
-    """`INSERT … ON CONFLICT (qb_id) DO UPDATE` on SQLite and PostgreSQL: {qb_id: id}."""
+    """`INSERT … ON CONFLICT (qb_id) DO UPDATE` on SQLite and PostgreSQL: {qb_id: id}.
+
+    One statement per table and column set, executed for many rows: SQLAlchemy compiles it
+    once and batches the rows ("insertmanyvalues"), which is what makes a page cheap.
+    """
     if not rows:
         return {}
     dialect = db.session.get_bind().dialect.name
-    builder = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = builder(table).values(rows)
-    columns = [c for c in rows[0] if c not in ("id", "qb_id")]
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[table.c.qb_id], set_={c: stmt.excluded[c] for c in columns}
-    ).returning(table.c.id, table.c.qb_id)
-    return {qb_id: row_id for row_id, qb_id in db.session.execute(stmt)}
+    key = (dialect, table.name, tuple(rows[0]))
+    stmt = _UPSERTS.get(key)
+    if stmt is None:
+        builder = pg_insert if dialect == "postgresql" else sqlite_insert
+        stmt = builder(table)
+        columns = [c for c in rows[0] if c not in ("id", "qb_id")]
+        stmt = _UPSERTS[key] = stmt.on_conflict_do_update(
+            index_elements=[table.c.qb_id], set_={c: stmt.excluded[c] for c in columns}
+        ).returning(table.c.id, table.c.qb_id)
+    return {qb_id: row_id for row_id, qb_id in db.session.execute(stmt, rows)}
 
 
 class PageWriter:
@@ -90,9 +100,9 @@ class PageWriter:
             base["lines"] = [
                 {**lv, **{ref.qb_column: qb for ref, qb in lr.items()}} for lv, lr in lines
             ]
-        mapped.base = json_safe(base)
-        encoded = json.dumps(mapped.base, sort_keys=True, separators=(",", ":")).encode()
-        mapped.sync_hash = hashlib.sha256(encoded).hexdigest()
+        text = json.dumps(base, sort_keys=True, separators=(",", ":"), default=json_default)
+        mapped.sync_hash = hashlib.sha256(text.encode()).hexdigest()
+        mapped.base = base  # serialised by the engine's json_serializer (webapp.extensions)
         return mapped
 
     def write(self, obj: type[SyncObject], resource: str, records: list[dict]) -> PageResult:

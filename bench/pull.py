@@ -1,0 +1,185 @@
+"""Benchmark of the pull engine against the simulator (issue 4). Not run by `make test`.
+
+Figures, each against a baseline measured in the same run:
+1. records/s of a full pull at zero latency, over the "bare fetch" rate (the same pages read
+   with the same client, nothing written) — should be >= 0.7;
+2. with 300 ms latency per request: wall time over api_calls x 300 ms — should be <= 1.05;
+3. api_calls of the full pull over the minimum sum(ceil(records/150)) + deleted-list checks;
+4. api_calls of an incremental pull with nothing changed, per object;
+5. peak memory (max RSS) of a process pulling a 100,000-record company.
+
+The simulator runs in its own process (`qbsync sim serve`), as Conductor would.
+Usage: python bench/pull.py [--size 20000] [--big 100000] [--latency-ms 300] [--skip-big]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+KEY, END_USER = "sk_sim_qbsync_local", "end_usr_qbsim_local"
+PAGED = ["customers", "vendors", "inventory-items", "non-inventory-items", "service-items",
+         "other-charge-items", "sales-orders", "purchase-orders", "invoices"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Simulator:
+    def __init__(self, size: int):
+        self.port = free_port()
+        qbsync = Path(sys.executable).with_name("qbsync")
+        self.proc = subprocess.Popen(
+            [str(qbsync), "sim", "serve", "--port", str(self.port), "--size", str(size)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.http = httpx.Client(base_url=self.url, timeout=120)
+        deadline = time.monotonic() + 300
+        while True:
+            try:
+                self.http.get("/_sim/counts").raise_for_status()
+                break
+            except httpx.HTTPError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+
+    def faults(self, **body):
+        self.http.post("/_sim/faults", json=body).raise_for_status()
+
+    def stop(self):
+        self.http.close()
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+
+
+def make_app(sim_url: str, db_path: str):
+    from webapp import create_app
+
+    return create_app({
+        "TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}",
+        "CONDUCTOR_BASE_URL": sim_url + "/v1", "CONDUCTOR_SECRET_KEY": KEY,
+        "CONDUCTOR_END_USER_ID": END_USER,
+    })
+
+
+def pull(app, mode="full"):
+    from webapp.sync import manager, runner
+
+    with app.app_context():
+        session = manager.start_session(None, mode)
+        started = time.perf_counter()
+        session = runner.run_session(session.id)
+        elapsed = time.perf_counter() - started
+        doc = manager.session_document(session)
+        assert doc["status"] == "completed", doc["failure_reason"]
+        return doc, elapsed
+
+
+def bare_fetch(app) -> tuple[int, float, int]:
+    """Every paginated list and the adjustments read with the same client; nothing written."""
+    from webapp.sync.conductor import QuickBooks
+    from webapp.sync.paging import cursor_pages
+
+    records = 0
+    with app.app_context(), QuickBooks.from_config(app.config) as qb:
+        started = time.perf_counter()
+        for res in PAGED:
+            params = {"status": "all"} if "orders" not in res and res != "invoices" else {}
+            for page in cursor_pages(qb, res, params):
+                records += len(page["data"])
+        records += len(qb.list_all("inventory-adjustments", {}))
+        return records, time.perf_counter() - started, qb.api_calls
+
+
+def migrated_app(sim: Simulator, tmp: str, name: str):
+    from flask_migrate import upgrade
+
+    app = make_app(sim.url, os.path.join(tmp, name))
+    with app.app_context():
+        upgrade()
+    return app
+
+
+def minimum_calls(counts: dict) -> int:
+    calls = sum(math.ceil(counts[r] / 150) or 1 for r in PAGED)
+    calls += 1  # adjustments: one unpaginated call could carry them all
+    return calls
+
+
+def big_memory(size: int) -> dict:
+    """Pull a `size`-record company in a child process and report its peak RSS."""
+    code = (
+        f"import sys, json, resource, tempfile; sys.path.insert(0, {str(ROOT)!r});"
+        "from bench.pull import Simulator, migrated_app, pull;"
+        f"sim = Simulator({size}); tmp = tempfile.mkdtemp();"
+        "app = migrated_app(sim, tmp, 'big.db'); doc, t = pull(app); sim.stop();"
+        "print(json.dumps({'records': doc['processed_records'], 'seconds': t,"
+        " 'max_rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--size", type=int, default=20000)
+    parser.add_argument("--big", type=int, default=100000)
+    parser.add_argument("--latency-ms", type=int, default=300)
+    parser.add_argument("--skip-big", action="store_true")
+    parser.add_argument("--skip-latency", action="store_true")
+    args = parser.parse_args()
+    os.environ.setdefault("QBSYNC_MODE", "test")
+    tmp = tempfile.mkdtemp(prefix="qbsync-bench-")
+    sim = Simulator(args.size)
+    try:
+        counts = sim.http.get("/_sim/counts").json()
+        app = migrated_app(sim, tmp, "pull.db")
+        fetched, fetch_s, fetch_calls = bare_fetch(app)
+        doc, pull_s = pull(app)
+        pulled = doc["processed_records"]
+        calls = sum(o["api_calls"] for o in doc["objects"])
+        print(f"(1) full pull: {pulled} records in {pull_s:.2f}s = {pulled / pull_s:,.0f}/s; "
+              f"bare fetch {fetched} in {fetch_s:.2f}s = {fetched / fetch_s:,.0f}/s; "
+              f"ratio {(pulled / pull_s) / (fetched / fetch_s):.2f} (goal >= 0.70)")
+        minimum = minimum_calls(counts) + 7
+        print(f"(3) full pull api_calls {calls} vs minimum {minimum} "
+              f"(ratio {calls / minimum:.2f}); bare fetch used {fetch_calls}")
+        doc, inc_s = pull(app, "incremental")
+        per = {o["name"]: o["api_calls"] for o in doc["objects"]}
+        print(f"(4) incremental, no changes: {sum(per.values())} calls in {inc_s:.2f}s: {per}")
+        if not args.skip_latency:
+            sim.faults(latency_ms=args.latency_ms)
+            app2 = migrated_app(sim, tmp, "latency.db")
+            doc, lat_s = pull(app2)
+            calls = sum(o["api_calls"] for o in doc["objects"])
+            floor = calls * args.latency_ms / 1000
+            print(f"(2) {args.latency_ms} ms latency: {lat_s:.1f}s for {calls} calls; "
+                  f"wall / (calls x latency) = {lat_s / floor:.3f} (goal <= 1.05)")
+            sim.faults(latency_ms=0)
+    finally:
+        sim.stop()
+    if not args.skip_big:
+        big = big_memory(args.big)
+        print(f"(5) {args.big}-record company: {big['records']} records in {big['seconds']:.1f}s,"
+              f" peak RSS {big['max_rss_mb']:.0f} MB (goal < 300 MB)")
+
+
+if __name__ == "__main__":
+    main()
