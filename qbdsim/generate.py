@@ -15,7 +15,7 @@ from datetime import datetime
 from qbdsim.config import SimConfig
 from qbdsim.generate_lists import ListMaker
 from qbdsim.generate_txns import TxnMaker
-from qbdsim.pools import Pools
+from qbdsim.pools import pools_for
 from qbdsim.resources import ITEM_PATHS, SIZED_PATHS
 from qbdsim.store import Company
 from qbdsim.values import Clock
@@ -82,7 +82,7 @@ def generate_company(config: SimConfig) -> Company:
     rng = random.Random(config.seed)
     anchor = anchor_ts(config)
     counts = allocate(config.size)
-    pools = Pools(config.seed)
+    pools = pools_for(config.seed)
     lists = ListMaker(company, rng, pools, anchor)
     lists.setup()
     lists.customers(counts["customers"])

@@ -6,6 +6,7 @@ Calling Faker per record is far too slow for 100,000 records; a few thousand cal
 
 from __future__ import annotations
 
+import functools
 import random
 
 from faker import Faker
@@ -160,8 +161,14 @@ MEMOS = [
 ]
 
 
+@functools.lru_cache(maxsize=8)
+def pools_for(seed: int) -> Pools:
+    """The (read-only) pools for a seed, built once per process."""
+    return Pools(seed)
+
+
 class Pools:
-    """Values drawn once from Faker (seeded) for the generator to combine."""
+    """Values drawn once from Faker (seeded) for the generator to combine; read-only after."""
 
     def __init__(self, seed: int) -> None:
         fake = Faker("en_US")

@@ -223,8 +223,8 @@ def test_create_update_delete_void_conform_to_spec(wire, path):
         ("GET", "no-such-resource", {}, 404),
     ],
 )
-def test_errors_use_conductors_envelope(wire, method, path, kwargs, status):
-    response = wire.request(method, path, **kwargs)
+def test_errors_use_conductors_envelope(shared_wire, method, path, kwargs, status):
+    response = shared_wire.request(method, path, **kwargs)
     assert response.status_code == status, response.text
     body = assert_conforms(response, method, f"{QBD}/{path}")
     error = body["error"]
