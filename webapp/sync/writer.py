@@ -20,7 +20,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from webapp.extensions import db
-from webapp.sync.fields import MappingError, json_default
+from webapp.sync.fields import MappingError
 
 if TYPE_CHECKING:
     from webapp.sync.base import SyncObject
@@ -49,7 +49,6 @@ class PageResult:
     failed: int = 0
     last_record_id: str | None = None
     max_updated: str | None = None
-    names: list[str] = field(default_factory=list)
 
 
 _UPSERTS: dict[tuple, Any] = {}
@@ -86,58 +85,65 @@ class PageWriter:
         self.now = now
         self.stamp_seen = stamp_seen  # full pulls: mark every record seen, for id comparison
 
-    def map_record(self, obj: type[SyncObject], resource: str, record: dict) -> Mapped:
-        qb_id = record.get("id")
-        if not isinstance(qb_id, str) or not qb_id:
-            raise MappingError("the record has no id")
+    def map_record(self, obj: type[SyncObject], resource: str, record: dict,
+                   sync_hash: str) -> Mapped:
         values = obj.to_local(record, resource)
         refs = {ref: ref.qb_id(record) for ref in obj.refs}
         lines = obj.lines_to_local(record)
-        mapped = Mapped(qb_id, record.get("revisionNumber"), obj.updated_at(record), values,
-                        refs, lines)
-        base = {**values, **{ref.qb_column: qb for ref, qb in refs.items()}}
+        mapped = Mapped(record["id"], record.get("revisionNumber"), obj.updated_at(record),
+                        values, refs, lines, sync_hash)
+        mapped.base = {**values, **{ref.qb_column: qb for ref, qb in refs.items()}}
         if obj.line_model is not None:
-            base["lines"] = [
+            mapped.base["lines"] = [
                 {**lv, **{ref.qb_column: qb for ref, qb in lr.items()}} for lv, lr in lines
             ]
-        text = json.dumps(base, sort_keys=True, separators=(",", ":"), default=json_default)
-        mapped.sync_hash = hashlib.sha256(text.encode()).hexdigest()
-        mapped.base = base  # serialised by the engine's json_serializer (webapp.extensions)
-        return mapped
+        return mapped  # `base` is serialised by the engine's json_serializer (jsonutil)
+
+    @staticmethod
+    def record_hash(record: dict) -> str:
+        """A fingerprint of the record as QuickBooks sent it (plain JSON: the C encoder)."""
+        text = json.dumps(record, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()
 
     def write(self, obj: type[SyncObject], resource: str, records: list[dict]) -> PageResult:
         result = PageResult()
-        mapped: list[Mapped] = []
-        for record in records:
-            try:
-                mapped.append(self.map_record(obj, resource, record))
-            except MappingError as error:
-                result.failed += 1
-                self.report_error(obj, record, "mapping_error",
-                                  f"{obj.display_name} record cannot be read: {error}")
-        for m in mapped:
-            result.last_record_id = m.qb_id
-            stamp = m.updated_at.isoformat()
-            if result.max_updated is None or m.updated_at > datetime.fromisoformat(
-                result.max_updated
-            ):
-                result.max_updated = stamp
         table = obj.model.__table__
+        incoming = []
+        newest = None
+        for record in records:
+            qb_id = record.get("id")
+            try:
+                if not isinstance(qb_id, str) or not qb_id:
+                    raise MappingError("the record has no id")
+                updated = obj.updated_at(record)
+            except MappingError as error:
+                self._mapping_failed(obj, record, error, result)
+                continue
+            incoming.append((record, self.record_hash(record)))
+            result.last_record_id = qb_id
+            if newest is None or updated > newest:
+                newest = updated
+        result.max_updated = newest.isoformat() if newest else None
         existing = {
             row.qb_id: row
             for row in db.session.execute(
                 select(table.c.id, table.c.qb_id, table.c.qb_revision, table.c.sync_hash).where(
-                    table.c.qb_id.in_([m.qb_id for m in mapped])
+                    table.c.qb_id.in_([record["id"] for record, _ in incoming])
                 )
             )
         }
         changed = []
-        for m in mapped:
-            old = existing.get(m.qb_id)
-            if old is not None and old.qb_revision == m.revision and old.sync_hash == m.sync_hash:
-                result.unchanged += 1
-            else:
-                changed.append(m)
+        for record, digest in incoming:
+            old = existing.get(record["id"])
+            if old is not None and old.qb_revision == record.get("revisionNumber") and (
+                old.sync_hash == digest
+            ):
+                result.unchanged += 1  # skipped before any mapping work
+                continue
+            try:
+                changed.append(self.map_record(obj, resource, record, digest))
+            except MappingError as error:
+                self._mapping_failed(obj, record, error, result)
         if self.stamp_seen is not None and existing:
             db.session.execute(
                 update(table).where(table.c.qb_id.in_(list(existing)))
@@ -155,6 +161,11 @@ class PageWriter:
         if obj.line_model is not None:
             self._replace_lines(obj, changed, ids)
         return result
+
+    def _mapping_failed(self, obj, record: dict, error: MappingError, result: PageResult):
+        result.failed += 1
+        self.report_error(obj, record, "mapping_error",
+                          f"{obj.display_name} record cannot be read: {error}")
 
     def _resolve(self, obj, changed: list[Mapped], result: PageResult) -> list[Mapped]:
         """Resolve references; records whose reference QuickBooks cannot find fail alone."""
