@@ -57,7 +57,9 @@ def build_line(
     if link is not None:
         _link_line(company, res, body, line, link, links)
     apply_body(company, res, line, body, res.line_type, path)
-    item = company.find(ITEM_PATHS, line["item"]["id"]) if line["item"] else None
+    item_ref = line["item"] if isinstance(line["item"], dict) else {}
+    item_id = item_ref.get("id")
+    item = company.find(ITEM_PATHS, item_id) if isinstance(item_id, str) else None
     item_changed = "itemId" in body
     if item is not None and (item_changed or base is None):
         default_description, default_rate = item_defaults(item, purchase)

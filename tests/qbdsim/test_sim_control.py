@@ -5,6 +5,8 @@ from __future__ import annotations
 import conductor
 import pytest
 
+from qbdsim.testing import assert_conforms
+
 
 def test_stats_count_requests_by_method_and_path_template(wire, client, eu):
     client.qbd.customers.list(conductor_end_user_id=eu, limit=5)
@@ -103,6 +105,11 @@ def test_raw_edit_plants_a_broken_reference(wire):
     assert broken["lines"][0]["quantity"] == line["quantity"]  # other line fields kept
     assert broken["revisionNumber"] != order["revisionNumber"]
     assert wire.sim("POST", "edits", {**body, "fields": {"nonsense": 1}}).status_code == 400
+    # the broken order is still listed, and still editable through the API
+    listed = wire.get("sales-orders", params={"ids": order["id"]})
+    assert assert_conforms(listed, "GET", "/quickbooks-desktop/sales-orders")["data"][0] == broken
+    update = {"revisionNumber": broken["revisionNumber"], "memo": "seen by the sync"}
+    assert wire.post(f"sales-orders/{order['id']}", json=update).status_code == 200
 
 
 def test_random_edits_touch_that_many_records(wire):
