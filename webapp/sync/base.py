@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from webapp.sync.fields import Field, MappingError, Ref, Timestamp
+from webapp.sync.fields import Field, MappingError, Ref, Timestamp, apply_fields
 
 DIRECTIONS = ("both", "pull")
 LIST, TRANSACTION, ADJUSTMENT = "list", "transaction", "adjustment"
@@ -58,13 +58,21 @@ class SyncObject:
         }
 
     @classmethod
-    def to_local(cls, record: dict[str, Any], resource: str) -> dict[str, Any]:
-        """Column values for the header row (override for per-resource differences)."""
-        return {column: field(record) for column, field in cls.fields.items()}
+    def to_local(cls, record: dict[str, Any], resource: str) -> tuple[dict, dict]:
+        """(column values, the same values as QuickBooks sent them) for the header row.
+
+        The second dict is plain JSON: it becomes `sync_base`, the base of the three-way
+        merge (convert it with the same fields to compare it with the row). Override for
+        per-resource differences.
+        """
+        values: dict[str, Any] = {}
+        base: dict[str, Any] = {}
+        apply_fields(cls.fields, record, values, base)
+        return values, base
 
     @classmethod
-    def lines_to_local(cls, record: dict[str, Any]) -> list[tuple[dict[str, Any], dict]]:
-        """[(line columns, {Ref: QuickBooks id})] for each line, in order."""
+    def lines_to_local(cls, record: dict[str, Any]) -> list[tuple[dict, dict, dict]]:
+        """[(line columns, line base, {Ref: QuickBooks id})] for each line, in order."""
         if cls.line_model is None:
             return []
         lines = record.get("lines")
@@ -74,9 +82,10 @@ class SyncObject:
         for line in lines:
             if not isinstance(line, dict):
                 raise MappingError("a line should be an object")
-            values = {column: field(line) for column, field in cls.line_fields.items()}
-            values["qb_line_id"] = line.get("id")
-            out.append((values, {ref: ref.qb_id(line) for ref in cls.line_refs}))
+            values: dict[str, Any] = {"qb_line_id": line.get("id")}
+            base: dict[str, Any] = {"qb_line_id": values["qb_line_id"]}
+            apply_fields(cls.line_fields, line, values, base)
+            out.append((values, base, {ref: ref.qb_id(line) for ref in cls.line_refs}))
         return out
 
     @classmethod

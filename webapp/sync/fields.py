@@ -36,12 +36,16 @@ class Field:
         self.top = None if "." in path else path  # the common case, read without _dig
 
     def __call__(self, record: dict[str, Any]) -> Any:
-        value = record.get(self.top) if self.top is not None else _dig(record, self.path)
-        if value is None:
+        return self.read(record)[1]
+
+    def read(self, record: dict[str, Any]) -> tuple[Any, Any]:
+        """(the value as QuickBooks sent it, the column value)."""
+        raw = record.get(self.top) if self.top is not None else _dig(record, self.path)
+        if raw is None:
             if self.required:
                 raise MappingError(f"{self.path} is missing")
-            return None
-        return self.convert(value)
+            return None, None
+        return raw, self.convert(raw)
 
     def convert(self, value: Any) -> Any:
         if self.max_length is not None and isinstance(value, str) and len(value) > self.max_length:
@@ -135,6 +139,13 @@ class Address(Field):
             raise MappingError(f"{self.path} should be an address")
         kept = {k: value[k] for k in ADDRESS_KEYS if value.get(k) not in (None, "")}
         return kept or None
+
+
+def apply_fields(fields: dict[str, Field], record: dict[str, Any], values: dict[str, Any],
+                 base: dict[str, Any]) -> None:
+    """Fill `values` (column values) and `base` (the same as QuickBooks sent them)."""
+    for column, field in fields.items():
+        base[column], values[column] = field.read(record)
 
 
 class Ref:

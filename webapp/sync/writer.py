@@ -87,17 +87,18 @@ class PageWriter:
 
     def map_record(self, obj: type[SyncObject], resource: str, record: dict,
                    sync_hash: str) -> Mapped:
-        values = obj.to_local(record, resource)
+        values, base = obj.to_local(record, resource)
         refs = {ref: ref.qb_id(record) for ref in obj.refs}
         lines = obj.lines_to_local(record)
-        mapped = Mapped(record["id"], record.get("revisionNumber"), obj.updated_at(record),
-                        values, refs, lines, sync_hash)
-        mapped.base = {**values, **{ref.qb_column: qb for ref, qb in refs.items()}}
+        for ref, qb_id in refs.items():
+            base[ref.qb_column] = qb_id
         if obj.line_model is not None:
-            mapped.base["lines"] = [
-                {**lv, **{ref.qb_column: qb for ref, qb in lr.items()}} for lv, lr in lines
+            base["lines"] = [
+                {**line_base, **{ref.qb_column: qb for ref, qb in line_refs.items()}}
+                for _, line_base, line_refs in lines
             ]
-        return mapped  # `base` is serialised by the engine's json_serializer (jsonutil)
+        return Mapped(record["id"], record.get("revisionNumber"), obj.updated_at(record),
+                      values, refs, [(lv, lr) for lv, _, lr in lines], sync_hash, base)
 
     @staticmethod
     def record_hash(record: dict) -> str:

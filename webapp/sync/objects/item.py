@@ -8,7 +8,7 @@ from typing import Any
 
 from webapp.models.wms import Item
 from webapp.sync.base import SyncObject
-from webapp.sync.fields import Bool, Integer, Number, Ref, RefName, Text
+from webapp.sync.fields import Bool, Integer, Number, Ref, RefName, Text, apply_fields
 
 ITEM_TYPES = {
     "inventory-items": "inventory",
@@ -52,6 +52,7 @@ SALES_AND_PURCHASE = {
     "income_account": RefName("salesAndPurchaseDetails.incomeAccount"),
     "expense_account": RefName("salesAndPurchaseDetails.expenseAccount"),
 }
+NON_INVENTORY = {"sku": Text("sku")}
 EMPTY = {column: None for column in {*INVENTORY, *SALES_AND_PURCHASE}}
 
 
@@ -75,9 +76,10 @@ class ItemSync(SyncObject):
     )
 
     @classmethod
-    def to_local(cls, record: dict[str, Any], resource: str) -> dict[str, Any]:
+    def to_local(cls, record: dict[str, Any], resource: str) -> tuple[dict, dict]:
         values: dict[str, Any] = {**EMPTY, "item_type": ITEM_TYPES[resource]}
-        values.update({column: field(record) for column, field in COMMON.items()})
+        base: dict[str, Any] = dict(values)
+        apply_fields(COMMON, record, values, base)
         if resource == "inventory-items":
             fields = INVENTORY
         elif record.get("salesAndPurchaseDetails"):
@@ -85,6 +87,6 @@ class ItemSync(SyncObject):
         else:
             fields = SALES_OR_PURCHASE
         if resource == "non-inventory-items":
-            values["sku"] = Text("sku")(record)
-        values.update({column: field(record) for column, field in fields.items()})
-        return values
+            apply_fields(NON_INVENTORY, record, values, base)
+        apply_fields(fields, record, values, base)
+        return values, base
