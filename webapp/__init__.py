@@ -33,6 +33,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _configure(app, config or {})
     _init_extensions(app)
     _register_blueprints(app)
+    _init_workers(app)
     _init_cli(app)
     return app
 
@@ -97,6 +98,12 @@ def _register_blueprints(app: Flask) -> None:
     from webapp import errors
 
     errors.init_app(app)
+
+
+def _init_workers(app: Flask) -> None:
+    from actors.broker import init_app
+
+    init_app(app)
 
 
 def _init_cli(app: Flask) -> None:

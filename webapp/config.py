@@ -82,6 +82,10 @@ def load_settings(env: Mapping[str, str], instance_path: str) -> dict[str, Any]:
         "CONDUCTOR_END_USER_ID": env.get("CONDUCTOR_END_USER_ID") or None,
         "CONDUCTOR_BASE_URL": env.get("CONDUCTOR_BASE_URL") or None,
         "QBSYNC_REQUEST_TIMEOUT_S": _float(env, "QBSYNC_REQUEST_TIMEOUT_S", 120.0),
+        # Workers (actors/): transient failures are retried with capped exponential backoff.
+        "QBSYNC_MAX_RETRIES": int(_float(env, "QBSYNC_MAX_RETRIES", 10)),
+        "QBSYNC_RETRY_MIN_BACKOFF_MS": int(_float(env, "QBSYNC_RETRY_MIN_BACKOFF_MS", 5000)),
+        "QBSYNC_RETRY_MAX_BACKOFF_MS": int(_float(env, "QBSYNC_RETRY_MAX_BACKOFF_MS", 90000)),
         "QBSYNC_ADMIN_EMAIL": env.get("QBSYNC_ADMIN_EMAIL") or "admin@example.com",
         "QBSYNC_ADMIN_PASSWORD": env.get("QBSYNC_ADMIN_PASSWORD") or None,
         # Cookies: HttpOnly and SameSite everywhere; Secure and the __Host- prefix whenever the
