@@ -218,3 +218,27 @@ def test_full_sync_on_postgresql(postgres_url, simulator, sim):
         assert snapshot() == before
         db.session.remove()
         db.engine.dispose()
+
+
+def test_deletions_older_than_quickbooks_keeps_are_found_by_id_comparison(sync_app, sim, qb):
+    from datetime import timedelta
+
+    from webapp.models import SyncState
+    from webapp.models.types import utcnow
+
+    sync(["vendor"])
+    victim = qb.list_page("vendors", {"limit": 1})["data"][0]
+    sim.edits({"delete": {"resource": "vendors", "id": victim["id"], "purge": True}})
+    state = db.session.scalar(select(SyncState).where(SyncState.object_name == "vendor"))
+    state.last_deleted_check_at = utcnow() - timedelta(days=120)
+    db.session.commit()
+    calls = sim.stats()["requests"]
+    doc = sync(["vendor"])
+    run = objects_by_name(doc)["vendor"]
+    assert run["deleted"] == 1
+    row = db.session.scalar(select(Vendor).where(Vendor.qb_id == victim["id"]))
+    assert row.qb_deleted_at is not None and row.is_active is False
+    after = sim.stats()["requests"]
+    assert after.get("GET /v1/quickbooks-desktop/deleted-list-objects", 0) == calls.get(
+        "GET /v1/quickbooks-desktop/deleted-list-objects", 0)
+    assert wms_count(Vendor) == sim.counts()["vendors"]  # the purged one is gone from both

@@ -156,15 +156,14 @@ class QuickBooks:
         options: dict[str, Any] = {"headers": {"Conductor-End-User-Id": self.end_user_id}}
         if params:
             options["params"] = {k: v for k, v in params.items() if v is not None}
-        if body is not None:
-            options["json_data"] = body
         path = PATH_PREFIX + resource
         try:
             with self._lock:
                 if method == "get":
                     response = client.get(path, cast_to=httpx.Response, options=options)
                 else:
-                    response = client.post(path, cast_to=httpx.Response, options=options)
+                    response = client.post(path, cast_to=httpx.Response, body=body or {},
+                                           options=options)
             return response.json()
         except (conductor.APIError, httpx.HTTPError) as error:
             if isinstance(error, httpx.HTTPError):
