@@ -81,14 +81,28 @@ def test_quickbooks_not_running_is_a_connection_error(wire, client, eu):
     assert client.qbd.health_check(conductor_end_user_id=eu).status == "ok"
 
 
-def test_latency_is_applied_to_conductor_requests_only(wire):
+def test_latency_is_applied_to_conductor_requests_only(server, wire):
     wire.sim("POST", "faults", {"latency_ms": 150})
     started = time.perf_counter()
     assert wire.get("health-check").status_code == 200
     assert time.perf_counter() - started >= 0.15
-    started = time.perf_counter()
-    wire.sim("GET", "stats")
-    assert time.perf_counter() - started < 0.15
+    # while a slow QuickBooks request holds the company, the control endpoints still answer
+    wire.sim("POST", "faults", {"latency_ms": 1500})
+    slow = SimHttp(server)
+    in_flight = threading.Thread(target=slow.get, args=("health-check",))
+    in_flight.start()
+    try:
+        deadline = time.monotonic() + 5
+        while server.simulator.in_flight == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)  # until the request holds QuickBooks (a state, not work to join)
+        started = time.perf_counter()
+        assert wire.sim("GET", "counts").status_code == 200
+        assert wire.sim("GET", "stats").status_code == 200
+        assert server.simulator.in_flight == 1  # answered while QuickBooks was still busy
+        assert time.perf_counter() - started < 1.0
+    finally:
+        in_flight.join()
+        slow.close()
 
 
 def test_concurrent_requests_are_answered_one_at_a_time():
