@@ -7,11 +7,16 @@
   window.
 * Inventory adjustments are not paginated at all, so they are always read in windows.
 
-Any failure of a cursor request restarts the listing from the committed checkpoint.
+Each reader is a generator of `Batch`es run one batch ahead by a `Prefetcher`, across listing
+and window boundaries too, so QuickBooks is never idle while a page is written. A batch
+carries the checkpoint that holds once it is written; the writer commits both together.
+Any failure of a cursor request restarts the listing from the last batch handed over.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -32,94 +37,109 @@ INITIAL_SPAN_S = 30 * 86400.0
 MIN_SPAN_S = 60.0
 
 
-def _restartable(ctx: PullContext, error: QuickBooksError, restarts: int) -> bool:
-    return error.kind == CURSOR and restarts < MAX_CURSOR_RESTARTS
+@dataclass
+class Batch:
+    """Records to write, the checkpoint that holds once they are, and a new total if known."""
+
+    resource: str
+    records: list[dict]
+    checkpoint: dict[str, Any] = field(default_factory=dict)
+    listing_count: int | None = None  # records in the listing this batch starts
+    adds_to_total: int = 0  # windows of adjustments: the total grows as they are read
+
+
+def consume(ctx: PullContext, batches: Iterator[Batch]) -> None:
+    """Write each batch and commit it with its checkpoint (and progress)."""
+    with Prefetcher(batches) as queue:
+        for batch in queue:
+            if batch.listing_count is not None:
+                ctx.run.total = ctx.run.processed + batch.listing_count
+            if batch.adds_to_total:
+                ctx.run.total = (ctx.run.total or 0) + batch.adds_to_total
+            result = ctx.writer.write(ctx.obj, batch.resource, batch.records)
+            ctx.checkpoint.update(batch.checkpoint)
+            ctx.commit_page(result, len(batch.records))
+
+
+def _restarts(error: QuickBooksError, restarts: int) -> int:
+    if error.kind != CURSOR or restarts >= MAX_CURSOR_RESTARTS:
+        raise error
+    return restarts + 1
 
 
 # --- list objects ---------------------------------------------------------------------------
 
 
 def pull_list(ctx: PullContext) -> None:
-    obj, cp = ctx.obj, ctx.checkpoint
-    for index in range(cp.get("resource_index", 0), len(obj.resources)):
+    consume(ctx, _list_batches(ctx, dict(ctx.checkpoint)))
+
+
+def _list_batches(ctx: PullContext, cp: dict) -> Iterator[Batch]:
+    obj = ctx.obj
+    first = cp.get("resource_index", 0)
+    for index in range(first, len(obj.resources)):
         resource = obj.resources[index]
+        name_from = cp.get("name_from") if index == first else None
         restarts = 0
         while True:
+            params: dict[str, Any] = {"status": "all", "nameFrom": name_from or NAME_FLOOR,
+                                      **obj.list_params}
+            if cp.get("since"):
+                params["updatedAfter"] = cp["since"]
             try:
-                _list_resource(ctx, resource)
+                for number, page in enumerate(cursor_pages(ctx.qb, resource, params)):
+                    records = page["data"]
+                    if name_from is not None:  # nameFrom is inclusive: drop the checkpoint's
+                        records = [r for r in records if r.get(obj.name_path) != name_from]
+                    count = None
+                    if number == 0:
+                        count = len(records) + (page.get("remainingCount") or 0)
+                    if records:
+                        name_from = records[-1].get(obj.name_path)
+                    done = not page.get("nextCursor")
+                    yield Batch(resource, records, {
+                        "resource_index": index + 1 if done else index,
+                        "name_from": None if done else name_from,
+                    }, count)
                 break
             except QuickBooksError as error:
-                if not _restartable(ctx, error, restarts):
-                    raise
-                restarts += 1
-        cp["resource_index"], cp["name_from"] = index + 1, None
-        ctx.flush()
-
-
-def _list_resource(ctx: PullContext, resource: str) -> None:
-    obj, cp = ctx.obj, ctx.checkpoint
-    name_from = cp.get("name_from")
-    params: dict[str, Any] = {"status": "all", "nameFrom": name_from or NAME_FLOOR,
-                              **obj.list_params}
-    if cp.get("since"):
-        params["updatedAfter"] = cp["since"]
-    processed_before = ctx.run.processed
-    with Prefetcher(cursor_pages(ctx.qb, resource, params)) as pages:
-        for number, page in enumerate(pages):
-            records = page["data"]
-            if name_from is not None:  # nameFrom is inclusive: drop what the checkpoint holds
-                records = [r for r in records if r.get(obj.name_path) != name_from]
-            if number == 0:
-                count = len(page["data"]) + (page.get("remainingCount") or 0)
-                ctx.run.total = processed_before + count - (len(page["data"]) - len(records))
-            result = ctx.writer.write(obj, resource, records)
-            if records:
-                cp["resource_index"] = obj.resources.index(resource)
-                cp["name_from"] = records[-1].get(obj.name_path)
-            ctx.commit_page(result, len(records))
+                restarts = _restarts(error, restarts)
 
 
 # --- transactions ---------------------------------------------------------------------------
 
 
 def pull_transactions(ctx: PullContext) -> None:
-    cp = ctx.checkpoint
+    consume(ctx, _transaction_batches(ctx, dict(ctx.checkpoint)))
+
+
+def _transaction_batches(ctx: PullContext, cp: dict) -> Iterator[Batch]:
+    """One listing when it is small; else date windows (the first page only sizes them)."""
+    resource = ctx.obj.resources[0]
     if cp.get("mode") != "windows":
+        limit = int(ctx.settings.get("QBSYNC_CURSOR_MAX_RECORDS", CURSOR_MAX_RECORDS))
+        params: dict[str, Any] = {"includeLineItems": True}
+        if cp.get("since"):
+            params["updatedAfter"] = cp["since"]
         restarts = 0
         while True:
             try:
-                if _single_listing(ctx):
-                    return
-                break
-            except QuickBooksError as error:
-                if not _restartable(ctx, error, restarts):
-                    raise
-                restarts += 1
-    _windows(ctx, _window_pages)
-
-
-def _single_listing(ctx: PullContext) -> bool:
-    """One cursor listing from the watermark; False when there is too much for one listing."""
-    obj, cp = ctx.obj, ctx.checkpoint
-    resource = obj.resources[0]
-    params: dict[str, Any] = {"includeLineItems": True}
-    if cp.get("since"):
-        params["updatedAfter"] = cp["since"]
-    limit = int(ctx.settings.get("QBSYNC_CURSOR_MAX_RECORDS", CURSOR_MAX_RECORDS))
-    with Prefetcher(cursor_pages(ctx.qb, resource, params)) as pages:
-        for number, page in enumerate(pages):
-            records = page["data"]
-            if number == 0:
-                count = len(records) + (page.get("remainingCount") or 0)
-                ctx.run.total = ctx.run.processed + count
+                pages = cursor_pages(ctx.qb, resource, params)
+                first = next(pages)
+                count = len(first["data"]) + (first.get("remainingCount") or 0)
+                known = None if restarts else count  # a restart re-reads: keep the total
                 if count > limit:
-                    cp["mode"] = "windows"
-                    cp["window_from"] = cp.get("since")
-                    cp["span_s"] = _first_span(cp.get("since"), records, count)
-                    ctx.flush()
-                    return False
-            ctx.commit_page(ctx.writer.write(obj, resource, records), len(records))
-    return True
+                    cp.update(mode="windows", window_from=cp.get("since"),
+                              span_s=_first_span(cp.get("since"), first["data"], count))
+                    yield Batch(resource, [], dict(cp), known)
+                    break
+                yield Batch(resource, first["data"], {}, known)
+                for page in pages:
+                    yield Batch(resource, page["data"])
+                return
+            except QuickBooksError as error:
+                restarts = _restarts(error, restarts)
+    yield from _window_batches(ctx, cp, _paged_window, WINDOW_TARGET)
 
 
 def _first_span(since: str | None, sample: list[dict], count: int) -> float:
@@ -133,47 +153,38 @@ def _first_span(since: str | None, sample: list[dict], count: int) -> float:
     return max((edge - start).total_seconds(), MIN_SPAN_S)
 
 
-def _window_pages(ctx: PullContext, params: dict[str, Any]) -> int:
-    obj = ctx.obj
-    resource = obj.resources[0]
-    seen = 0
-    with Prefetcher(cursor_pages(ctx.qb, resource, {**params, "includeLineItems": True})) as pages:
-        for page in pages:
-            records = page["data"]
-            seen += len(records)
-            ctx.commit_page(ctx.writer.write(obj, resource, records), len(records))
-    return seen
+def _paged_window(ctx: PullContext, params: dict[str, Any]) -> Iterator[list[dict]]:
+    resource = ctx.obj.resources[0]
+    for page in cursor_pages(ctx.qb, resource, {**params, "includeLineItems": True}):
+        yield page["data"]
 
 
 # --- inventory adjustments -----------------------------------------------------------------
 
 
 def pull_adjustments(ctx: PullContext) -> None:
-    cp = ctx.checkpoint
+    cp = dict(ctx.checkpoint)
     cp.setdefault("window_from", cp.get("since"))
     cp.setdefault("span_s", INITIAL_SPAN_S)
-    _windows(ctx, _window_all, target=ADJUSTMENT_WINDOW_TARGET)
+    consume(ctx, _window_batches(ctx, cp, _whole_window, ADJUSTMENT_WINDOW_TARGET,
+                                 count_each=True))
 
 
-def _window_all(ctx: PullContext, params: dict[str, Any]) -> int:
-    obj = ctx.obj
-    resource = obj.resources[0]
-    records = ctx.qb.list_all(resource, {**params, "includeLineItems": True})
-    ctx.run.total = (ctx.run.total or 0) + len(records)
-    ctx.commit_page(ctx.writer.write(obj, resource, records), len(records))
-    return len(records)
+def _whole_window(ctx: PullContext, params: dict[str, Any]) -> Iterator[list[dict]]:
+    yield ctx.qb.list_all(ctx.obj.resources[0], {**params, "includeLineItems": True})
 
 
 # --- date windows -------------------------------------------------------------------------
 
 
-def _windows(ctx: PullContext, read_window, target: int = WINDOW_TARGET) -> None:
+def _window_batches(ctx: PullContext, cp: dict, read_window, target: int,
+                    count_each: bool = False) -> Iterator[Batch]:
     """Walk `updatedAt` windows from the checkpoint; the last window has no upper bound.
 
-    A window is checkpointed once read, so a restart re-reads at most the window in hand.
-    Window sizes adapt to the density seen, aiming at `target` records each.
+    A window's checkpoint is handed over with its last batch, so a restart re-reads at most
+    the window in hand. Window sizes adapt to the density seen, aiming at `target` records.
     """
-    cp = ctx.checkpoint
+    resource = ctx.obj.resources[0]
     restarts = 0
     while True:
         low_text = cp.get("window_from") or FLOOR_TIME
@@ -185,15 +196,24 @@ def _windows(ctx: PullContext, read_window, target: int = WINDOW_TARGET) -> None
         if not final:
             params["updatedBefore"] = high.isoformat(timespec="seconds")
         try:
-            seen = read_window(ctx, params)
+            pages = list(read_window(ctx, params)) if count_each else read_window(ctx, params)
+            seen, held = 0, None
+            for records in pages:
+                if held is not None:
+                    yield held
+                seen += len(records)
+                held = Batch(resource, records,
+                             adds_to_total=len(records) if count_each else 0)
         except QuickBooksError as error:
-            if not _restartable(ctx, error, restarts):
-                raise
-            restarts += 1
+            restarts = _restarts(error, restarts)
             continue
+        if not final:
+            factor = 4.0 if seen == 0 else min(max(target * 0.8 / seen, 0.5), 4.0)
+            cp["window_from"] = (high + timedelta(seconds=1)).isoformat(timespec="seconds")
+            cp["span_s"] = max(span * factor, MIN_SPAN_S)
+        held = held or Batch(resource, [])
+        held.checkpoint = {"window_from": cp["window_from"], "span_s": cp["span_s"],
+                           "mode": cp.get("mode")} if not final else {}
+        yield held
         if final:
             return
-        cp["window_from"] = (high + timedelta(seconds=1)).isoformat(timespec="seconds")
-        factor = 4.0 if seen == 0 else min(max(target * 0.8 / seen, 0.5), 4.0)
-        cp["span_s"] = max(span * factor, MIN_SPAN_S)
-        ctx.flush()
