@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import threading
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
@@ -80,6 +81,10 @@ class SimServer:
     def serve_forever(self) -> None:
         """Serve in the calling thread until interrupted (the CLI)."""
         self.bind()
+        # A process of its own: the company lives as long as it does, so keep the cyclic
+        # garbage collector from walking it again and again.
+        gc.collect()
+        gc.freeze()
         try:
             self._server.serve_forever(poll_interval=POLL_INTERVAL_S)
         except KeyboardInterrupt:
