@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import secrets
+import signal
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -17,11 +18,13 @@ from qbdsim.cli import sim_cli
 from webapp import ConfigError, create_app
 from webapp.extensions import db
 from webapp.models.auth import ApiToken, User
+from webapp.models.sync import COMPLETED, ENDED_STATUSES, RUNNING
+from webapp.sync import manager
 
 
-def _build_app() -> Flask:
+def _build_app(config: dict | None = None) -> Flask:
     try:
-        return create_app()
+        return create_app(config)
     except ConfigError as error:
         click.echo(f"qbsync: {error}", err=True)
         sys.exit(2)
@@ -105,6 +108,122 @@ def tokens_create(email: str, name: str) -> None:
     click.echo(clear)
 
 
+# --- sync -------------------------------------------------------------------------------------
+
+WATCH_INTERVAL_S = 1.0
+
+
+@cli.group("sync")
+def sync_cli() -> None:
+    """Start, watch and cancel syncs (the dashboard and the API do the same)."""
+
+
+@sync_cli.command("start")
+@click.option("--objects", help="Comma-separated objects, e.g. customer,item (default: all); "
+              "what they depend on is added.")
+@click.option("--full", is_flag=True, help="Re-read everything, not only what changed.")
+@click.option("--wait", is_flag=True, help="Print progress until the sync ends; exit 1 unless "
+              "it completed.")
+@with_appcontext
+def sync_start(objects: str | None, full: bool, wait: bool) -> None:
+    """Start a sync session."""
+    names = [n.strip() for n in (objects or "").split(",") if n.strip()]
+    try:
+        session = manager.start_session(names, "full" if full else "incremental",
+                                        created_by="cli")
+    except manager.UnknownObjectError as error:
+        raise click.BadParameter(str(error), param_hint="--objects") from None
+    except manager.SessionAlreadyActive as error:
+        raise click.ClickException(f"{error}; `qbsync sync cancel` stops it") from None
+    app = current_app._get_current_object()
+    in_process = not app.config.get("REDIS_URL")
+    if in_process:  # no Redis: the session was queued in this process's memory
+        from actors import embedded
+
+        embedded.start(app)
+    planned = ", ".join(p["name"] for p in session.planned_objects)
+    click.echo(f"session {session.id} started ({session.mode}): {planned}")
+    if in_process and not wait:
+        click.echo("no REDIS_URL: this command is the worker, so it waits for the end")
+    if wait or in_process:
+        sys.exit(0 if _watch(session.id, in_process) == COMPLETED else 1)
+
+
+def _watch(session_id: int, in_process: bool) -> str:
+    """Print progress until the session ends; its final status."""
+    last = None
+    try:
+        while True:
+            db.session.expire_all()
+            doc = manager.session_document(manager.get_session(session_id))
+            line = _progress_line(doc)
+            if line != last:
+                click.echo(line)
+                last = line
+            if doc["status"] in ENDED_STATUSES:
+                break
+            time.sleep(WATCH_INTERVAL_S)
+    except KeyboardInterrupt:
+        if in_process:
+            from actors import embedded
+
+            embedded.stop(current_app._get_current_object())
+            click.echo("stopped at a checkpoint; the next worker resumes this sync")
+        else:
+            click.echo("stopped watching; the workers carry on (`qbsync sync status`)")
+        return "interrupted"
+    _print_objects(doc)
+    return doc["status"]
+
+
+def _progress_line(doc: dict) -> str:
+    line = f"session {doc['id']}: {doc['status']} {doc['progress_percentage']}%"
+    running = [o for o in doc["objects"] if o["status"] == RUNNING]
+    for run in running:
+        total = run["total"] if run["total"] is not None else "?"
+        line += f" · {run['name']} {run['processed']}/{total}"
+        if run.get("stalled"):
+            line += " (stalled: no word from its worker for over two minutes)"
+    if doc["cancel_requested"] and doc["status"] not in ENDED_STATUSES:
+        line += " · cancel requested"
+    return line
+
+
+def _print_objects(doc: dict) -> None:
+    for run in doc["objects"]:
+        counts = ", ".join(f"{name} {run[name]}" for name in ("created", "updated", "unchanged",
+                                                              "deleted", "failed") if run[name])
+        click.echo(f"  {run['name']:<22} {run['status']:<10} {counts}")
+    if doc["failure_reason"]:
+        click.echo(f"reason: {doc['failure_reason']}")
+    if doc["error_count"]:
+        click.echo(f"{doc['error_count']} record error(s): see the dashboard or the API")
+
+
+@sync_cli.command("status")
+@with_appcontext
+def sync_status() -> None:
+    """Show the running sync, else the latest one."""
+    session = manager.current_session()
+    if session is None:
+        click.echo("no sync has been started yet")
+        return
+    doc = manager.session_document(session)
+    click.echo(_progress_line(doc))
+    _print_objects(doc)
+
+
+@sync_cli.command("cancel")
+@with_appcontext
+def sync_cancel() -> None:
+    """Cancel the running sync; it stops within one page and ends cancelled."""
+    session = manager.active_session()
+    if session is None:
+        raise click.ClickException("no sync is running")
+    manager.cancel_session(session.id)
+    click.echo(f"session {session.id}: cancel requested; it stops within one page")
+
+
 # --- demo -------------------------------------------------------------------------------------
 
 
@@ -120,23 +239,42 @@ def demo_admin_password(instance_path: str) -> str:
     return path.read_text().strip()
 
 
-@cli.command("demo")
+@cli.command("demo", with_appcontext=False)
 @click.option("--port", default=5000, show_default=True, help="Port of the web app.")
 @click.option("--sim-port", default=8765, show_default=True, help="Port of the simulator.")
 @click.option("--size", default=2000, show_default=True, help="Records in the demo company.")
 def demo(port: int, sim_port: int, size: int) -> None:
-    """Everything on one laptop: migrate, create the login, serve on 127.0.0.1."""
-    os.environ["QBSYNC_MODE"] = "demo"
-    app = _build_app()
+    """Everything on one laptop: the QuickBooks simulator, the web app and its worker, in one
+    process on 127.0.0.1 (SQLite, no Redis)."""
+    from waitress import serve
+
+    from actors import embedded
+    from qbdsim.config import SimConfig
+    from qbdsim.server import SimServer
+
+    try:
+        sim = SimServer(SimConfig(port=sim_port, size=size)).start()
+    except OSError as error:
+        raise click.ClickException(f"the simulator cannot listen on port {sim_port} ({error}); "
+                                   "pick another with --sim-port") from None
+    app = _build_app({"QBSYNC_MODE": "demo", "REDIS_URL": None,
+                      "CONDUCTOR_BASE_URL": sim.base_url,
+                      "CONDUCTOR_SECRET_KEY": sim.config.secret_key,
+                      "CONDUCTOR_END_USER_ID": sim.config.end_user_id})
     with app.app_context():
         upgrade()
         email = app.config["QBSYNC_ADMIN_EMAIL"]
         password = demo_admin_password(app.instance_path)
         create_or_update_user(email, password)
-    url = f"http://127.0.0.1:{port}/"
-    click.echo(f"qbsync demo is running at {url}")
+    embedded.start(app, resume=True)
+    # `kill` (SIGTERM) stops as gracefully as Ctrl+C: waitress returns, the worker checkpoints.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    click.echo(f"QuickBooks simulator: {size} records at {sim.url}")
+    click.echo(f"qbsync demo is running at http://127.0.0.1:{port}/")
     click.echo(f"log in as {email} with password {password}")
     click.echo("press Ctrl+C to stop")
-    from waitress import serve
-
-    serve(app, host="127.0.0.1", port=port, threads=8, ident="qbsync")
+    try:
+        serve(app, host="127.0.0.1", port=port, threads=8, ident="qbsync")
+    finally:
+        embedded.stop(app)
+        sim.stop()

@@ -94,6 +94,32 @@ def test_cancel_while_running_lands_within_one_page(embedded_app, sim):
     assert not cancel_flags().is_set(session.id)
 
 
+@pytest.mark.parametrize("sim_size", [3000])
+def test_a_cancel_from_another_process_reaches_the_in_process_worker(embedded_app, sim,
+                                                                     sqlite_uri):
+    # Given no Redis, so each process keeps its own cancel flags, and the cancel comes from
+    # another process (`qbsync sync cancel`) while customers are being pulled
+    other = make_app(sqlite_uri)
+    started = {}
+
+    def cancel_elsewhere():
+        with other.app_context():
+            manager.cancel_session(started["id"])
+            db.session.remove()
+
+    on_request(sim, "/customers", 2, cancel_elsewhere)
+    started["id"] = manager.start_session(None).id
+    # When the worker runs the session
+    embedded.start(embedded_app).join()
+    # Then the cancel, read from the session row, still lands within one page
+    session = reload(SyncSession, started["id"])
+    customer = runs_by_name(session.id)["customer"]
+    assert session.status == "cancelled" and customer.status == "cancelled"
+    assert customer.processed in (PAGE_LIMIT, 2 * PAGE_LIMIT)
+    with other.app_context():
+        db.engine.dispose()
+
+
 def test_cancel_while_queued_runs_nothing(embedded_app, sim):
     # Given a session still in the queue (no worker yet) is cancelled
     session = manager.start_session(None)

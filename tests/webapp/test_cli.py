@@ -85,7 +85,8 @@ def test_demo_migrates_creates_the_login_and_serves_the_login_page(tmp_path):
     env.pop("DATABASE_URL", None)
     env.pop("REDIS_URL", None)
     qbsync = Path(sys.executable).with_name("qbsync")
-    proc = subprocess.Popen([str(qbsync), "demo", "--port", str(port)], env=env,
+    proc = subprocess.Popen([str(qbsync), "demo", "--port", str(port), "--sim-port",
+                             str(_free_port()), "--size", "200"], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         deadline = time.monotonic() + DEMO_START_TIMEOUT_S
