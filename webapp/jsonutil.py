@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
+
+import orjson
 
 
 def json_default(value: Any) -> Any:
@@ -18,5 +19,5 @@ def json_default(value: Any) -> Any:
 
 
 def json_dumps(value: Any) -> str:
-    """The database engine's JSON serialiser."""
-    return json.dumps(value, default=json_default)
+    """The database engine's JSON serialiser (orjson: several times faster than json)."""
+    return orjson.dumps(value, default=json_default).decode()

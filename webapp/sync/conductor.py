@@ -3,7 +3,7 @@
 * The client is built with explicit timeouts. Idempotent reads keep the SDK's retries; cursor
   requests and writes never retry inside the SDK (a retried cursor request skips a page, a
   retried create can duplicate a record — FACTS §2.2, §8).
-* Responses are read as raw JSON: building the SDK's typed models costs ~3x the time.
+* Responses are read as raw JSON (orjson): building the SDK's typed models costs ~3x the time.
 * Calls are serialised per process: QuickBooks answers one request at a time anyway.
 * Every Conductor error is classified once (DESIGN §5, FACTS §4): transient (retry later and
   resume), record (this record fails, the page goes on), or fatal (the session fails).
@@ -17,6 +17,7 @@ from typing import Any
 
 import conductor
 import httpx
+import orjson
 
 PATH_PREFIX = "/quickbooks-desktop/"
 CONNECT_TIMEOUT_S = 10.0
@@ -164,7 +165,7 @@ class QuickBooks:
                 else:
                     response = client.post(path, cast_to=httpx.Response, body=body or {},
                                            options=options)
-            return response.json()
+            return orjson.loads(response.content)
         except (conductor.APIError, httpx.HTTPError) as error:
             if isinstance(error, httpx.HTTPError):
                 error = conductor.APIConnectionError(request=error.request)

@@ -10,11 +10,11 @@ The caller commits, together with progress and the checkpoint.
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+import orjson
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -104,8 +104,7 @@ class PageWriter:
     def record_hash(record: dict) -> str:
         """A fingerprint of the record as QuickBooks sent it (plain JSON: the C encoder;
         QuickBooks sends its fields in a fixed order, so no sorting is needed)."""
-        text = json.dumps(record, separators=(",", ":"), check_circular=False)
-        return hashlib.blake2b(text.encode(), digest_size=32).hexdigest()
+        return hashlib.blake2b(orjson.dumps(record), digest_size=32).hexdigest()
 
     def write(self, obj: type[SyncObject], resource: str, records: list[dict]) -> PageResult:
         result = PageResult()
