@@ -1,6 +1,6 @@
-/* The dashboard's Alpine components: `dashboard` (connection, start, live progress, cancel,
- * errors as they arrive) and `history` (the paginated table). Everything comes from the JSON
- * API; templates only reference the properties prepared here (Alpine CSP build). */
+/* The dashboard's main Alpine component: connection, the start form, live progress, cancel and
+ * errors as they arrive (the history table is static/js/history.js). Everything comes from the
+ * JSON API; templates only reference the properties prepared here (Alpine CSP build). */
 document.addEventListener("alpine:init", () => {
   "use strict";
   const q = window.qbsync;
@@ -33,7 +33,7 @@ document.addEventListener("alpine:init", () => {
     _errorsCursor: null,
     _errorsSeen: {},
     _errorsCount: 0,
-    _lastStatus: null,
+    _lastStatus: undefined,
     _timer: null,
     _meter: null,
 
@@ -191,19 +191,28 @@ document.addEventListener("alpine:init", () => {
       this.lastSuccess = q.format.ago(status.last_successful_sync_at);
       this.lastSuccessTitle = q.format.dateTime(status.last_successful_sync_at);
       if (status.current_session) this.showSession(status.current_session);
+      else this.noteChange(null);
     },
 
     showSession(doc) {
       this._meter.add(doc.id, doc.processed_records, performance.now());
       const rate = doc.status === "running" ? this._meter.rate() : null;
-      const previous = this._lastStatus;
       this.current = q.views.session(doc, this.names, rate);
       this.hasSession = true;
-      this._lastStatus = { id: doc.id, status: doc.status };
-      if (previous && previous.id === doc.id && q.isActive(previous.status) && !q.isActive(doc.status)) {
-        window.dispatchEvent(new CustomEvent("qbsync-session-ended", { detail: { id: doc.id } }));
-      } else if (!previous || previous.id !== doc.id || previous.status !== doc.status) {
-        window.dispatchEvent(new CustomEvent("qbsync-session-changed", { detail: { id: doc.id } }));
+      if (!this.current.active) this.notice = ""; // "Sync #n started." has had its day
+      this.noteChange(doc);
+    },
+
+    /** Tell the history table when a session starts, moves on or ends (not on first load). */
+    noteChange(doc) {
+      const previous = this._lastStatus;
+      this._lastStatus = doc ? { id: doc.id, status: doc.status } : null;
+      if (previous === undefined) return;
+      const same = previous && doc && previous.id === doc.id && previous.status === doc.status;
+      if (!same && doc) {
+        const ended = previous && previous.id === doc.id && !q.isActive(doc.status);
+        const name = ended ? "qbsync-session-ended" : "qbsync-session-changed";
+        window.dispatchEvent(new CustomEvent(name, { detail: { id: doc.id } }));
       }
     },
 
@@ -245,71 +254,5 @@ document.addEventListener("alpine:init", () => {
     get hasAlert() { return this.alert !== ""; },
     get noSessionYet() { return this.loaded && !this.hasSession && !this.hasAlert; },
     get hasNotice() { return this.notice !== "" && !this.hasAlert; },
-  }));
-
-  window.Alpine.data("history", () => ({
-    pageSize: 10,
-    rows: [],
-    cursors: [null],
-    next: null,
-    loading: false,
-    alert: "",
-    loaded: false,
-    _names: null,
-
-    async init() {
-      this.pageSize = Number(this.$el.dataset.pageSize) || 10;
-      await this.load();
-    },
-
-    async load() {
-      this.loading = true;
-      const cursor = this.cursors[this.cursors.length - 1];
-      const query = `limit=${this.pageSize}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`;
-      try {
-        if (!this._names) {
-          const objects = await q.api.get("/api/v1/objects");
-          this._names = Object.fromEntries(objects.objects.map((o) => [o.name, o.display_name]));
-        }
-        const page = await q.api.get(`/api/v1/sessions?${query}`);
-        this.rows = page.sessions.map((doc) => q.views.session(doc, this._names, null));
-        this.next = page.next_cursor;
-        this.alert = "";
-      } catch (error) {
-        this.alert = `History could not be loaded: ${error.message}`;
-      } finally {
-        this.loading = false;
-        this.loaded = true;
-      }
-    },
-
-    reload() {
-      this.cursors = [null];
-      return this.load();
-    },
-
-    refreshFirstPage() {
-      if (this.cursors.length === 1) return this.load();
-      return null;
-    },
-
-    older() {
-      if (!this.next) return null;
-      this.cursors.push(this.next);
-      return this.load();
-    },
-
-    newer() {
-      if (this.cursors.length < 2) return null;
-      this.cursors.pop();
-      return this.load();
-    },
-
-    get noOlder() { return !this.next || this.loading; },
-    get noNewer() { return this.cursors.length < 2 || this.loading; },
-    get isEmpty() { return this.loaded && this.rows.length === 0 && this.alert === ""; },
-    get hasRows() { return this.rows.length > 0; },
-    get hasAlert() { return this.alert !== ""; },
-    get pageLabel() { return `Page ${this.cursors.length}`; },
   }));
 });

@@ -12,6 +12,7 @@
     failed: { label: "Failed", badge: "text-bg-danger" },
     cancelled: { label: "Cancelled", badge: "text-bg-dark" },
     skipped: { label: "Skipped", badge: "text-bg-light border" },
+    stalled: { label: "No news from the worker", badge: "text-bg-warning" },
   };
   const ACTIVE = ["pending", "running", "cancelling"];
   const DIRECTIONS = {
@@ -61,6 +62,10 @@
     if (response.status === 401) {
       throw new ApiError("auth", 401, error.code || "unauthorized",
         "Your login has expired. Please log in again.");
+    }
+    if (error.code === "csrf_failed") {
+      throw new ApiError("http", response.status, error.code,
+        "This page has been open too long to send changes. Reload the page and try again.");
     }
     const message = error.message ||
       `qbsync answered with an error (HTTP ${response.status}). Please try again in a moment.`;

@@ -19,8 +19,11 @@
   }
 
   function objectRow(run, names) {
-    const status = fmt.status(run.status);
-    const value = q.progress.percent(q.progress.objectFraction(run));
+    const status = fmt.status(run.stalled ? "stalled" : run.status);
+    // A skipped object counts as settled in the session's percentage, but its own bar shows
+    // the truth: nothing of it ran.
+    const skipped = run.status === "skipped";
+    const value = skipped ? 0 : q.progress.percent(q.progress.objectFraction(run));
     const counted = run.total !== null && run.total !== undefined;
     return {
       key: run.name,
@@ -30,8 +33,9 @@
       badgeClass: `badge ${status.badge}`,
       reason: run.reason === "selected" || !run.reason ? "" : run.reason.replace(
         /^needed by (\w+)$/, (_m, n) => `needed by ${displayName(names, n)}`),
-      progressText: counted ? `${fmt.number(run.processed)} of ${fmt.number(run.total)}`
-        : (run.status === "pending" ? "Not started" : `${fmt.number(run.processed)} so far`),
+      progressText: skipped ? "Not run: the sync ended first"
+        : (counted ? `${fmt.number(run.processed)} of ${fmt.number(run.total)}`
+          : (run.status === "pending" ? "Not started" : `${fmt.number(run.processed)} so far`)),
       ariaLabel: `${displayName(names, run.name)} progress`,
       created: fmt.number(run.created),
       updated: fmt.number(run.updated),
@@ -82,6 +86,9 @@
       active,
       ended: !active,
       cancelling: doc.status === "cancelling",
+      stalled: Boolean(doc.stalled),
+      stalledNote: doc.stalled ? "The worker has not reported for a while. The sync carries on "
+        + "from its last saved point when a worker picks it up again." : "",
       cancelNote: doc.status === "cancelling"
         ? "Stopping after the current page. Records already saved are kept." : "",
       modeLabel: doc.mode === "full" ? "Full (everything)" : "Incremental (changes only)",

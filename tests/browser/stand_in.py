@@ -53,3 +53,15 @@ def finish(session_id: int) -> str:
 
 def status(session_id: int) -> str:
     return db.session.get(SyncSession, session_id, populate_existing=True).status
+
+
+def heartbeat(session_id: int, name: str, minutes_ago: float) -> None:
+    """Pretend the worker's last heartbeat for `name` was `minutes_ago`."""
+    from datetime import timedelta
+
+    from webapp.models.types import utcnow
+
+    run = db.session.scalar(select(SyncObjectRun).where(
+        SyncObjectRun.session_id == session_id, SyncObjectRun.object_name == name))
+    run.heartbeat_at = utcnow() - timedelta(minutes=minutes_ago)
+    db.session.commit()

@@ -197,3 +197,14 @@ def test_history_pages_back_and_forth(page, live):
     expect(first).to_contain_text("Customers")
     expect(first).to_contain_text("2 created · 0 updated · 3 unchanged · 0 deleted · 0 failed")
     expect(first).to_contain_text("None")
+
+
+def test_a_worker_that_went_quiet_is_pointed_out(page, live):
+    # Given a running sync whose worker stopped reporting minutes ago
+    sid = live.db(lambda: stand_in.start(["customer"]))
+    live.db(lambda: stand_in.begin(sid, "customer", total=100))
+    live.db(lambda: stand_in.heartbeat(sid, "customer", minutes_ago=5))
+    # Then the dashboard says so in plain words, on the session and on the object
+    expect(page.get_by_test_id("stalled-note")).to_contain_text(
+        "The worker has not reported for a while")
+    expect(page.locator("[data-object=customer]")).to_contain_text("No news from the worker")

@@ -125,3 +125,15 @@ def test_the_dashboard_fits_a_tablet(browser, live, viewport):
     screenshot(page, f"dashboard-tablet-{viewport['width']}")
     watch.assert_clean()
     page.context.close()
+
+
+def test_a_stale_page_is_told_to_reload(page):
+    page.watch.allow(FAILED_LOAD)
+    # Given a page whose CSRF token is no longer valid (open for hours, or a new login elsewhere)
+    page.evaluate("document.querySelector('meta[name=csrf-token]').content = 'stale'")
+    # When staff start a sync
+    page.get_by_role("checkbox", name="Customers", exact=True).check()
+    page.get_by_test_id("start").click()
+    # Then they are told what to do about it
+    expect(page.get_by_test_id("alert")).to_have_text(
+        "This page has been open too long to send changes. Reload the page and try again.")

@@ -97,6 +97,9 @@ class ObjectRun(Response):
     started_at: Timestamp | None = None
     finished_at: Timestamp | None = None
     heartbeat_at: Timestamp | None = None
+    stalled: bool = Field(
+        default=False, description="Running, but its worker has not reported for 2 minutes."
+    )
 
 
 class SessionDocument(Response):
@@ -120,6 +123,10 @@ class SessionDocument(Response):
     )
     error_count: int
     cancel_requested: bool
+    stalled: bool = Field(
+        default=False,
+        description="Active, but a worker has gone quiet; the object resumes from its checkpoint.",
+    )
     failure_reason: str | None = None
     created_by: str | None = None
     objects: list[ObjectRun]

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 
 from webapp.extensions import db
 from webapp.models import SyncSession
+from webapp.models.types import utcnow
 from webapp.sync.manager import encode_cursor
 
 ISO_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
@@ -325,3 +327,13 @@ def test_errors_of_a_clean_session_are_an_empty_page(logged_in, make_session):
 def test_errors_refuse_a_bad_cursor(logged_in, make_session):
     response = logged_in.get(f"/api/v1/sessions/{make_session().id}/errors?cursor=%%%")
     assert response.status_code == 400 and _error(response)["code"] == "invalid_cursor"
+
+
+def test_a_session_whose_worker_went_quiet_is_marked_stalled(logged_in, make_session):
+    # Given a running object whose worker last reported five minutes ago
+    session = make_session("running")
+    session.object_runs[0].heartbeat_at = utcnow() - timedelta(minutes=5)
+    db.session.commit()
+    # Then the API says so, on the session and on the object
+    doc = logged_in.get(f"/api/v1/sessions/{session.id}").get_json()
+    assert doc["stalled"] is True and doc["objects"][0]["stalled"] is True

@@ -1,0 +1,72 @@
+/* The dashboard's history table: past sessions, newest first, page by page (Newer / Older).
+ * It reloads its first page when the dashboard announces a session started or ended. */
+document.addEventListener("alpine:init", () => {
+  "use strict";
+  const q = window.qbsync;
+
+  window.Alpine.data("history", () => ({
+    pageSize: 10,
+    rows: [],
+    cursors: [null],
+    next: null,
+    loading: false,
+    alert: "",
+    loaded: false,
+    _names: null,
+
+    async init() {
+      this.pageSize = Number(this.$el.dataset.pageSize) || 10;
+      await this.load();
+    },
+
+    async load() {
+      this.loading = true;
+      const cursor = this.cursors[this.cursors.length - 1];
+      const query = `limit=${this.pageSize}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`;
+      try {
+        if (!this._names) {
+          const objects = await q.api.get("/api/v1/objects");
+          this._names = Object.fromEntries(objects.objects.map((o) => [o.name, o.display_name]));
+        }
+        const page = await q.api.get(`/api/v1/sessions?${query}`);
+        this.rows = page.sessions.map((doc) => q.views.session(doc, this._names, null));
+        this.next = page.next_cursor;
+        this.alert = "";
+      } catch (error) {
+        this.alert = `History could not be loaded: ${error.message}`;
+      } finally {
+        this.loading = false;
+        this.loaded = true;
+      }
+    },
+
+    reload() {
+      this.cursors = [null];
+      return this.load();
+    },
+
+    refreshFirstPage() {
+      if (this.cursors.length === 1) return this.load();
+      return null;
+    },
+
+    older() {
+      if (!this.next) return null;
+      this.cursors.push(this.next);
+      return this.load();
+    },
+
+    newer() {
+      if (this.cursors.length < 2) return null;
+      this.cursors.pop();
+      return this.load();
+    },
+
+    get noOlder() { return !this.next || this.loading; },
+    get noNewer() { return this.cursors.length < 2 || this.loading; },
+    get isEmpty() { return this.loaded && this.rows.length === 0 && this.alert === ""; },
+    get hasRows() { return this.rows.length > 0; },
+    get hasAlert() { return this.alert !== ""; },
+    get pageLabel() { return `Page ${this.cursors.length}`; },
+  }));
+});
