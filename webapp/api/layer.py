@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from webapp.api.schemas import MAX_ID
 from webapp.security import json_error
+from webapp.sync.manager import MAX_PAGE_LIMIT
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +30,7 @@ FIELD_ERROR_CODES = {
 }
 FIELD_ERROR_MESSAGES = {
     "mode": 'mode must be "incremental" or "full".',
-    "limit": "limit must be a whole number from 1 to 100.",
+    "limit": f"limit must be a whole number from 1 to {MAX_PAGE_LIMIT}.",
 }
 _PATH_PARAM = re.compile(r"<(?:(\w+):)?(\w+)>")
 
