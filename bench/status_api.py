@@ -169,10 +169,15 @@ async def poll(url: str, token: str, pollers: int, seconds: float,
                 await asyncio.sleep(max(0.0, next_at - now))
                 next_at += interval_s
                 now = time.perf_counter()
-            response = await client.get(url, headers=headers)
+            try:
+                response = await client.get(url, headers=headers)
+                ok = response.status_code == 200 and response.json()["status"] == "running"
+            except httpx.HTTPError as error:  # counted, not fatal: the figures say how many
+                print(f"  poller: {type(error).__name__}: {error}", file=sys.stderr)
+                ok = False
             done = time.perf_counter()
             if now >= measure_from:
-                if response.status_code == 200 and response.json()["status"] == "running":
+                if ok:
                     latencies.append(done - now)
                 else:
                     failures += 1
