@@ -14,10 +14,14 @@ import httpx
 import pytest
 from click.testing import CliRunner
 from flask.cli import ScriptInfo
+from flask_migrate import upgrade
 
 from actors import embedded
-from tests.actors.conftest import reload, wait_for
-from webapp.cli import cli
+from tests.actors.conftest import conductor_settings, reload, wait_for
+from tests.conftest import make_app
+from webapp.cli import cli, create_or_update_user
+from webapp.extensions import db
+from webapp.models.auth import ApiToken
 from webapp.models.sync import SyncSession
 from webapp.sync import manager
 from webapp.sync.conductor import BAD_KEY
@@ -131,6 +135,50 @@ def test_demo_serves_the_app_with_its_simulator_and_a_session_completes(tmp_path
         remaining, _ = proc.communicate(timeout=30)
     # And it stops cleanly
     assert proc.returncode == 0, remaining
+
+
+@pytest.mark.slow
+def test_the_flask_dev_server_with_its_reloader_runs_the_worker_once(tmp_path, sim):
+    # Given the Flask dev server, reloader on (a watcher process and a serving child), in demo
+    # mode without Redis, pointed at the simulator
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("QBSYNC_", "CONDUCTOR_")) and k not in ("DATABASE_URL",
+                                                                         "REDIS_URL")}
+    env.update(QBSYNC_INSTANCE_PATH=str(tmp_path), QBSYNC_MODE="demo",
+               **conductor_settings(sim))
+    token = _migrated_database_with_token(f"sqlite:///{tmp_path / 'qbsync.db'}")
+    qbsync = Path(sys.executable).with_name("qbsync")
+    proc = subprocess.Popen([str(qbsync), "run", "--port", str(port), "--reload"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10,
+                          headers={"Authorization": f"Bearer {token}"}) as http:
+            wait_for(lambda: _get(http, "/api/v1/health"), DEMO_START_TIMEOUT_S, "the server")
+            # When a session is started over the API
+            started = http.post("/api/v1/sessions", json={"objects": ["customer", "vendor"]})
+            assert started.status_code == 202, started.text
+            url = f"/api/v1/sessions/{started.json()['id']}"
+            doc = wait_for(lambda: _ended(http.get(url).json()), DEMO_SESSION_TIMEOUT_S,
+                           "the session to end")
+        # Then the serving process's worker ran it, once
+        assert doc["status"] == "completed", doc
+        assert [o["api_calls"] for o in doc["objects"]] == [1, 1]
+        assert sim.simulator.stats()["total"] == 2
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def _migrated_database_with_token(url: str) -> str:
+    app = make_app(url)
+    with app.app_context():
+        upgrade()
+        _row, token = ApiToken.issue(create_or_update_user("dev@example.com", "a long password"),
+                                     "tests")
+        db.session.commit()
+        db.engine.dispose()
+    return token
 
 
 def _read_until(proc: subprocess.Popen, marker: str, timeout_s: float) -> str:

@@ -122,7 +122,8 @@ def test_a_killed_worker_s_object_is_redelivered_and_the_tables_match_an_uninter
         uninterrupted = mirror_snapshot()
         db.session.remove()
         db.engine.dispose()
-    assert interrupted == uninterrupted
+    for table, rows in uninterrupted.items():
+        assert interrupted[table] == rows, table
     assert len(interrupted["wms_customer"]) == 300
 
 
