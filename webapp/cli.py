@@ -197,7 +197,7 @@ def _print_objects(doc: dict) -> None:
     if doc["failure_reason"]:
         click.echo(f"reason: {doc['failure_reason']}")
     if doc["error_count"]:
-        click.echo(f"{doc['error_count']} record error(s): see the dashboard or the API")
+        click.echo(f"{doc['error_count']} error(s) recorded: see the dashboard or the API")
 
 
 @sync_cli.command("status")
