@@ -20,6 +20,7 @@ from flask import Flask, current_app
 from sqlalchemy import select
 
 from actors.broker import broker_for
+from actors.sync import QUEUE, enqueue_session
 from webapp.extensions import db
 from webapp.models.sync import ACTIVE_STATUSES, SyncSession
 
@@ -43,8 +44,6 @@ class EmbeddedWorker:
 
     def join(self, timeout_ms: int | None = None) -> None:
         """Wait until every queued message, retries included, has been processed."""
-        from actors.sync import QUEUE
-
         self.broker.join(QUEUE, timeout=timeout_ms, fail_fast=False)
         self.worker.join()
 
@@ -82,8 +81,6 @@ def stop(app: Flask, timeout_ms: int = STOP_TIMEOUT_MS) -> None:
 
 def resume_unfinished(app: Flask) -> list[int]:
     """Queue again every pending or running session (their objects resume from checkpoints)."""
-    from actors.sync import enqueue_session
-
     with app.app_context():
         ids = list(db.session.scalars(
             select(SyncSession.id).where(SyncSession.status.in_(ACTIVE_STATUSES))))

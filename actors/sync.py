@@ -14,8 +14,7 @@ from dramatiq import Retry
 from flask import current_app
 from sqlalchemy import select
 
-import actors.broker  # noqa: F401 - the broker exists before any actor is declared
-from actors.broker import worker_stopping
+from actors.broker import worker_stopping  # first: the broker exists before any actor
 from actors.middleware import ThrottledProgress, should_retry
 from webapp.extensions import db
 from webapp.models.sync import SyncSession
