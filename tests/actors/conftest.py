@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -114,6 +115,17 @@ def wait_for_session(session_id: int, statuses=("completed", "failed", "cancelle
                      timeout_s: float = SESSION_TIMEOUT_S) -> SyncSession:
     return wait_for(lambda: _status_in(session_id, statuses), timeout_s,
                     f"session {session_id} to become {'/'.join(statuses)}")
+
+
+def ended(doc: dict) -> dict | None:
+    """A session document from the API, once its session has ended."""
+    return doc if doc["status"] in ("completed", "failed", "cancelled") else None
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def _status_in(session_id, statuses):

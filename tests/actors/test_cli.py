@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -17,7 +16,7 @@ from flask.cli import ScriptInfo
 from flask_migrate import upgrade
 
 from actors import embedded
-from tests.actors.conftest import conductor_settings, reload, wait_for
+from tests.actors.conftest import conductor_settings, ended, free_port, reload, wait_for
 from tests.conftest import make_app
 from webapp.cli import cli, create_or_update_user
 from webapp.extensions import db
@@ -88,16 +87,11 @@ def test_sync_cancel_stops_the_active_sync(embedded_app, sim):
     assert sim.simulator.stats()["total"] == 0
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 @pytest.mark.slow
 def test_demo_serves_the_app_with_its_simulator_and_a_session_completes(tmp_path):
     # Given `qbsync demo` with nothing else running: no Redis, no simulator, no database
-    port, sim_port = _free_port(), _free_port()
+    port, sim_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("QBSYNC_", "CONDUCTOR_")) and k not in ("DATABASE_URL",
                                                                          "REDIS_URL")}
@@ -124,7 +118,7 @@ def test_demo_serves_the_app_with_its_simulator_and_a_session_completes(tmp_path
             assert started.status_code == 202, started.text
             url = f"/api/v1/sessions/{started.json()['id']}"
             # Then the in-process worker runs it against the simulator to the end
-            doc = wait_for(lambda: _ended(http.get(url).json()), DEMO_SESSION_TIMEOUT_S,
+            doc = wait_for(lambda: ended(http.get(url).json()), DEMO_SESSION_TIMEOUT_S,
                            "the session to end")
         assert doc["status"] == "completed", doc
         counts = httpx.get(f"http://127.0.0.1:{sim_port}/_sim/counts").json()
@@ -141,7 +135,7 @@ def test_demo_serves_the_app_with_its_simulator_and_a_session_completes(tmp_path
 def test_the_flask_dev_server_with_its_reloader_runs_the_worker_once(tmp_path, sim):
     # Given the Flask dev server, reloader on (a watcher process and a serving child), in demo
     # mode without Redis, pointed at the simulator
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("QBSYNC_", "CONDUCTOR_")) and k not in ("DATABASE_URL",
                                                                          "REDIS_URL")}
@@ -159,7 +153,7 @@ def test_the_flask_dev_server_with_its_reloader_runs_the_worker_once(tmp_path, s
             started = http.post("/api/v1/sessions", json={"objects": ["customer", "vendor"]})
             assert started.status_code == 202, started.text
             url = f"/api/v1/sessions/{started.json()['id']}"
-            doc = wait_for(lambda: _ended(http.get(url).json()), DEMO_SESSION_TIMEOUT_S,
+            doc = wait_for(lambda: ended(http.get(url).json()), DEMO_SESSION_TIMEOUT_S,
                            "the session to end")
         # Then the serving process's worker ran it, once
         assert doc["status"] == "completed", doc
@@ -194,6 +188,3 @@ def _get(http: httpx.Client, path: str):
     except httpx.ConnectError:
         return None
 
-
-def _ended(doc: dict) -> dict | None:
-    return doc if doc["status"] in ("completed", "failed", "cancelled") else None

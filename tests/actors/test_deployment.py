@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import shlex
 import signal
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +17,8 @@ from dramatiq.middleware.retries import DEFAULT_MAX_BACKOFF
 from actors.broker import HEARTBEAT_TIMEOUT_MS, MAINTENANCE_CHANCE, broker_for
 from tests.actors.conftest import (
     WORKER_READY,
+    ended,
+    free_port,
     procfile_command,
     production_env,
     wait_for,
@@ -65,11 +66,6 @@ def test_a_cancel_flag_outlives_any_queue_wait():
     assert CANCEL_FLAG_TTL_S * 1000 >= DEFAULT_MAX_BACKOFF
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 @pytest.mark.redis
 @pytest.mark.postgres
@@ -85,7 +81,7 @@ def test_honcho_start_serves_the_app_and_a_session_completes_over_the_api(
         db.session.commit()
         db.engine.dispose()
     # When `honcho start` runs the Procfile's web and worker processes
-    port = _free_port()
+    port = free_port()
     env = production_env(database_url, redis_db, sim, PORT=str(port), WEB_CONCURRENCY="1")
     log_path = tmp_path / "honcho.log"
     honcho = Path(sys.executable).with_name("honcho")
@@ -101,7 +97,7 @@ def test_honcho_start_serves_the_app_and_a_session_completes_over_the_api(
         started = http.post("/api/v1/sessions", json={"objects": [], "mode": "incremental"})
         assert started.status_code == 202, started.text
         url = f"/api/v1/sessions/{started.json()['id']}"
-        doc = wait_for(lambda: _ended(http.get(url).json()), SESSION_TIMEOUT_S,
+        doc = wait_for(lambda: ended(http.get(url).json()), SESSION_TIMEOUT_S,
                        "the session to end")
         assert doc["status"] == "completed", doc
         assert doc["progress_percentage"] == 100 and doc["processed_records"] > 0
@@ -122,6 +118,3 @@ def _healthy(http: httpx.Client) -> bool:
         return False
     return response.status_code == 200 and response.json()["broker"] == "ok"
 
-
-def _ended(doc: dict) -> dict | None:
-    return doc if doc["status"] in ("completed", "failed", "cancelled") else None
