@@ -4,8 +4,8 @@ Order of the guards for every request:
 1. a token in the query string is refused (tokens travel in the Authorization header only);
 2. a request with `Authorization: Bearer` is authenticated by the token alone, needs no CSRF
    token, and never receives a session cookie;
-3. every other unsafe request must carry a valid CSRF token (form field or `X-CSRFToken`);
-4. every endpoint but the login page, the health check and static files needs a user.
+3. every endpoint but the login page, the health check and static files needs a user;
+4. every other unsafe request must carry a valid CSRF token (form field or `X-CSRFToken`).
 """
 
 from __future__ import annotations
@@ -77,13 +77,14 @@ def _guard():
     header = request.headers.get("Authorization")
     if header is not None:
         return _authenticate_token(header)
+    if request.endpoint not in PUBLIC_ENDPOINTS and not current_user.is_authenticated:
+        # Nobody is logged in: say so (401 / the login page) before judging the CSRF token.
+        if _wants_json() or request.endpoint is None and request.path.startswith("/api"):
+            return json_error(401, "unauthorized", "Log in or send a valid API token.")
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
     if request.method not in ("GET", "HEAD", "OPTIONS", "TRACE"):
         csrf.protect()
-    if request.endpoint in PUBLIC_ENDPOINTS or current_user.is_authenticated:
-        return None
-    if _wants_json() or request.endpoint is None and request.path.startswith("/api"):
-        return json_error(401, "unauthorized", "Log in or send a valid API token.")
-    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    return None
 
 
 def _authenticate_token(header: str):

@@ -242,3 +242,19 @@ def test_deletions_older_than_quickbooks_keeps_are_found_by_id_comparison(sync_a
     assert after.get("GET /v1/quickbooks-desktop/deleted-list-objects", 0) == calls.get(
         "GET /v1/quickbooks-desktop/deleted-list-objects", 0)
     assert wms_count(Vendor) == sim.counts()["vendors"]  # the purged one is gone from both
+
+
+def test_a_broken_parent_is_reported_once_and_its_jobs_say_why(sync_app, sim, qb):
+    customers = qb.list_page("customers", {"status": "all"})["data"]
+    job = next(c for c in customers if c["parent"])
+    parent_id = job["parent"]["id"]
+    sim.edits({"resource": "customers", "id": parent_id, "raw": True,
+               "fields": {"balance": "lots"}})
+    doc = sync(["customer"])
+    assert doc["status"] == "completed"
+    errors = db.session.scalars(select(SyncError)).all()
+    parent_errors = [e for e in errors if e.object_id == parent_id]
+    assert [e.code for e in parent_errors] == ["mapping_error"]
+    job_errors = [e for e in errors if e.object_id == job["id"]]
+    assert [e.code for e in job_errors] == ["broken_reference"]
+    assert "could not be synced" in job_errors[0].message

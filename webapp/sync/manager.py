@@ -250,8 +250,10 @@ def is_stalled(run: SyncObjectRun, now: datetime | None = None) -> bool:
 
 
 def object_fraction(run: SyncObjectRun) -> float:
-    if run.status in (COMPLETED, "skipped"):
+    if run.status == COMPLETED:
         return 1.0
+    if run.status == "skipped":  # never ran: not progress (the stored maximum still holds)
+        return 0.0
     if run.total:
         return min(run.processed / run.total, 1.0)
     return 0.0
@@ -269,7 +271,8 @@ def progress_percentage(session: SyncSession) -> int:
 def session_document(session: SyncSession) -> dict[str, Any]:
     """The session as the API returns it (DESIGN §7 contract fields, plus a few extras)."""
     runs = session.object_runs
-    end = session.completed_at or (utcnow() if session.status == RUNNING else None)
+    end = session.completed_at or (
+        utcnow() if session.status in (RUNNING, CANCELLING) else None)
     duration = (end - session.started_at).total_seconds() if end and session.started_at else None
     return {
         "id": session.id,

@@ -54,7 +54,8 @@ class RefResolver:
 
     def _fetch(self, target: str, missing: set[str]) -> None:
         obj = self.registry.get(target)
-        remaining = sorted(missing)
+        failed = self.writer.unwritable
+        remaining = sorted(i for i in missing if (target, i) not in failed)
         self.depth += 1
         try:
             for resource in obj.resources:

@@ -84,6 +84,9 @@ class PageWriter:
         self.report_error = report_error
         self.now = now
         self.stamp_seen = stamp_seen  # full pulls: mark every record seen, for id comparison
+        # (object, QuickBooks id) of records that failed to map in this run: reported once,
+        # never fetched again as someone's reference.
+        self.unwritable: set[tuple[str, str]] = set()
 
     def map_record(self, obj: type[SyncObject], resource: str, record: dict,
                    sync_hash: str) -> Mapped:
@@ -165,6 +168,10 @@ class PageWriter:
 
     def _mapping_failed(self, obj, record: dict, error: MappingError, result: PageResult):
         result.failed += 1
+        key = (obj.name, record.get("id"))
+        if key in self.unwritable:
+            return
+        self.unwritable.add(key)
         self.report_error(obj, record, "mapping_error",
                           f"{obj.display_name} record cannot be read: {error}")
 
@@ -187,10 +194,12 @@ class PageWriter:
             result.failed += 1
             ref, qb_id = broken
             label = m.values.get("ref_number") or m.values.get("full_name") or m.qb_id
+            why = ("which could not be synced (see its own error)"
+                   if (ref.target, qb_id) in self.unwritable else "which QuickBooks cannot find")
             self.report_error(
                 obj, {"id": m.qb_id}, "broken_reference",
                 f"{obj.display_name} {label} refers to {ref.target.replace('_', ' ')} {qb_id},"
-                " which QuickBooks cannot find.",
+                f" {why}.",
             )
         return kept
 

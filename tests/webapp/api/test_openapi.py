@@ -116,10 +116,6 @@ schema = schemathesis.from_pytest_fixture("api_schema", method=None, endpoint=No
 # deliberately ignores query parameters it does not know (cache busters), so schemathesis's
 # "negative data rejected" check is replaced by the assertion below, where it means something.
 CHECKS = tuple(check for check in ALL_CHECKS if check.__name__ != "negative_data_rejection")
-# An anonymous POST without a CSRF token is refused by webapp.security's CSRF guard (400) before
-# its login guard (401); test_sessions.py holds the strict expectation as an xfail until
-# security.py checks the login first for API requests. Safe methods are checked for 401 here.
-UNSAFE_CHECKS = tuple(check for check in CHECKS if check.__name__ != "ignored_auth")
 
 
 @schema.parametrize()
@@ -128,8 +124,7 @@ UNSAFE_CHECKS = tuple(check for check in CHECKS if check.__name__ != "ignored_au
 def test_the_api_keeps_to_its_own_description(case, bearer):
     # No 500s, and every answer matches the status, content type and schema it declares.
     # `ignored_auth` also replays each call without the token and expects a 401.
-    checks = CHECKS if case.method.upper() == "GET" else UNSAFE_CHECKS
-    response = case.call_and_validate(headers=bearer, checks=checks)
+    response = case.call_and_validate(headers=bearer, checks=CHECKS)
     if case.data_generation_method == DataGenerationMethod.negative and case.body is not NOT_SET:
         # A body that breaks the schema is refused, never half-accepted.
         assert response.status_code == 400, (case.body, response.text)

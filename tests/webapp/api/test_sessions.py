@@ -84,8 +84,6 @@ def test_start_without_auth_is_401(client):
     assert db.session.scalar(db.select(db.func.count(SyncSession.id))) == 0
 
 
-@pytest.mark.xfail(strict=True, reason="webapp.security checks CSRF before the login for API "
-                   "requests, so an anonymous script gets 400 csrf_failed instead of 401")
 def test_start_without_auth_or_csrf_token_is_401(token_client):
     # Given a script that sends neither a token nor a CSRF header
     response = token_client.post("/api/v1/sessions", json={})
