@@ -30,15 +30,21 @@ class RefResolver:
         self.registry = registry
         self.writer: PageWriter | None = None
         self.depth = 0
+        # Local ids found so far in this run (rows are not deleted while a pull runs, and a
+        # failed page ends the run): the same items and customers recur on every page.
+        self.known: dict[str, dict[str, int]] = {}
 
     def local_ids(self, target: str, qb_ids: set[str]) -> dict[str, int]:
         table = self.registry.get(target).model.__table__
-        found: dict[str, int] = {}
-        ids = sorted(qb_ids)
+        known = self.known.setdefault(target, {})
+        found = {qb_id: known[qb_id] for qb_id in qb_ids if qb_id in known}
+        ids = sorted(qb_ids - found.keys())
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
             query = select(table.c.qb_id, table.c.id).where(table.c.qb_id.in_(chunk))
-            found.update({qb_id: row_id for qb_id, row_id in db.session.execute(query)})
+            rows = {qb_id: row_id for qb_id, row_id in db.session.execute(query)}
+            found.update(rows)
+            known.update(rows)
         return found
 
     def resolve(self, wanted: dict[str, set[str]]) -> dict[str, dict[str, int]]:
