@@ -1,6 +1,6 @@
 """Fields shared by the synced transactions and their lines."""
 
-from webapp.sync.fields import Day, Number, Ref, Text
+from webapp.sync.fields import Address, Day, Number, Ref, Text
 
 HEADER_FIELDS = {
     "ref_number": Text("refNumber"),
@@ -16,3 +16,16 @@ LINE_FIELDS = {
     "amount": Number("amount", places=2),
 }
 LINE_ITEM = Ref("item", target="item", column="item_id", qb_column="item_qb_id")
+# Sales orders and invoices: documents addressed to a customer.
+CUSTOMER_DOCUMENT_FIELDS = {
+    **HEADER_FIELDS,
+    "purchase_order_number": Text("purchaseOrderNumber"),
+    "due_date": Day("dueDate"),
+    "shipping_date": Day("shippingDate"),
+    "billing_address": Address("billingAddress"),
+    "shipping_address": Address("shippingAddress"),
+    "subtotal": Number("subtotal", places=2),
+    "sales_tax_total": Number("salesTaxTotal", places=2),
+}
+CUSTOMER = Ref("customer", target="customer", column="customer_id", qb_column="customer_qb_id",
+               required=True)

@@ -2,8 +2,13 @@
 
 from webapp.models.wms import SalesOrder, SalesOrderLine
 from webapp.sync.base import TRANSACTION, SyncObject
-from webapp.sync.fields import Address, Bool, Day, Number, Ref, Text
-from webapp.sync.objects._transaction import HEADER_FIELDS, LINE_FIELDS, LINE_ITEM
+from webapp.sync.fields import Bool, Number
+from webapp.sync.objects._transaction import (
+    CUSTOMER,
+    CUSTOMER_DOCUMENT_FIELDS,
+    LINE_FIELDS,
+    LINE_ITEM,
+)
 
 
 class SalesOrderSync(SyncObject):
@@ -16,20 +21,12 @@ class SalesOrderSync(SyncObject):
     model = SalesOrder
     deleted_types = {"sales-orders": "sales_order"}
     fields = {
-        **HEADER_FIELDS,
-        "purchase_order_number": Text("purchaseOrderNumber"),
-        "due_date": Day("dueDate"),
-        "shipping_date": Day("shippingDate"),
-        "billing_address": Address("billingAddress"),
-        "shipping_address": Address("shippingAddress"),
-        "subtotal": Number("subtotal", places=2),
-        "sales_tax_total": Number("salesTaxTotal", places=2),
+        **CUSTOMER_DOCUMENT_FIELDS,
         "total_amount": Number("totalAmount", places=2),
         "is_manually_closed": Bool("isManuallyClosed"),
         "is_fully_invoiced": Bool("isFullyInvoiced"),
     }
-    refs = (Ref("customer", target="customer", column="customer_id",
-                qb_column="customer_qb_id", required=True),)
+    refs = (CUSTOMER,)
     line_model = SalesOrderLine
     line_parent = "sales_order_id"
     line_fields = {
