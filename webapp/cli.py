@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import FlaskGroup, NoAppException, with_appcontext
 from flask_migrate import upgrade
 from flask_migrate.cli import db as db_cli
 
@@ -26,8 +26,8 @@ def _build_app(config: dict | None = None) -> Flask:
     try:
         return create_app(config)
     except ConfigError as error:
-        click.echo(f"qbsync: {error}", err=True)
-        sys.exit(2)
+        # A ClickException, not an exit: `qbsync --help` still lists every command.
+        raise NoAppException(str(error)) from None
 
 
 cli = FlaskGroup(

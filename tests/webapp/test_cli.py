@@ -118,3 +118,20 @@ def _get_when_up(http, path, deadline):
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.1)
+
+
+def test_without_settings_help_still_lists_commands_and_commands_name_the_setting(tmp_path):
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("QBSYNC_MODE", "SECRET_KEY", "DATABASE_URL", "REDIS_URL")}
+    env["QBSYNC_INSTANCE_PATH"] = str(tmp_path)
+    qbsync = str(Path(sys.executable).with_name("qbsync"))
+    helped = subprocess.run([qbsync, "--help"], env=env, cwd=tmp_path, capture_output=True,
+                            text=True, timeout=60)
+    assert helped.returncode == 0
+    for command in ("demo", "db", "users", "tokens", "sync", "sim"):
+        assert f"  {command} " in helped.stdout
+    refused = subprocess.run([qbsync, "users", "create", "a@example.com", "--password",
+                              "long enough"], env=env, cwd=tmp_path, capture_output=True,
+                             text=True, timeout=60)
+    assert refused.returncode != 0
+    assert "SECRET_KEY is not set" in refused.stderr and "Traceback" not in refused.stderr
