@@ -35,6 +35,8 @@ ADJUSTMENT_WINDOW_TARGET = 300
 FLOOR_TIME = "1990-01-01T00:00:00+00:00"
 INITIAL_SPAN_S = 30 * 86400.0
 MIN_SPAN_S = 60.0
+OVERFULL = 2  # a window holding more than this many targets is shrunk before it is read
+FUTURE_SLACK = timedelta(days=1)  # windows end past now (clocks differ); then one open window
 
 
 @dataclass
@@ -129,8 +131,7 @@ def _transaction_batches(ctx: PullContext, cp: dict) -> Iterator[Batch]:
                 count = len(first["data"]) + (first.get("remainingCount") or 0)
                 known = None if restarts else count  # a restart re-reads: keep the total
                 if count > limit:
-                    cp.update(mode="windows", window_from=cp.get("since"),
-                              span_s=_first_span(cp.get("since"), first["data"], count))
+                    _start_windows(cp, first["data"], count)
                     yield Batch(resource, [], dict(cp), known)
                     break
                 yield Batch(resource, first["data"], {}, known)
@@ -142,21 +143,50 @@ def _transaction_batches(ctx: PullContext, cp: dict) -> Iterator[Batch]:
     yield from _window_batches(ctx, cp, _paged_window, WINDOW_TARGET)
 
 
-def _first_span(since: str | None, sample: list[dict], count: int) -> float:
-    """Guess a window holding about one page, from the first page's spread of `updatedAt`."""
-    times = sorted(datetime.fromisoformat(r["updatedAt"]) for r in sample if r.get("updatedAt"))
-    if not times:
-        return INITIAL_SPAN_S
-    start = datetime.fromisoformat(since or FLOOR_TIME)
-    wanted = max(1, int(len(times) * WINDOW_TARGET / count))
-    edge = times[min(wanted, len(times)) - 1]
-    return max((edge - start).total_seconds(), MIN_SPAN_S)
+def _timestamps(records: list[dict]) -> list[datetime]:
+    """The records' `updatedAt`s, sorted; ones that do not parse are left out here (their
+    records fail on their own when written)."""
+    times = []
+    for record in records:
+        try:
+            stamp = datetime.fromisoformat(record.get("updatedAt"))
+        except (TypeError, ValueError):
+            continue
+        if stamp.tzinfo is not None:
+            times.append(stamp)
+    return sorted(times)
 
 
-def _paged_window(ctx: PullContext, params: dict[str, Any]) -> Iterator[list[dict]]:
+def _density_span(sample: list[dict], count: int, target: int) -> float | None:
+    """A span holding about `target` of `count` records, from a sample's spread in time."""
+    times = _timestamps(sample)
+    if len(times) < 2 or count <= 0:
+        return None
+    spread = (times[-1] - times[0]).total_seconds()  # of a sample: about the whole range
+    return max(spread * target / count, MIN_SPAN_S)
+
+
+def _start_windows(cp: dict, sample: list[dict], count: int) -> None:
+    """First window: from the watermark, sized by density; or, on a full pull, everything
+    older than the sample's oldest record, then density-sized windows from there."""
+    cp["mode"] = "windows"
+    cp["window_from"] = cp.get("since")
+    times = _timestamps(sample)
+    if cp.get("since") is None and times:
+        cp["span_s"] = max((times[0] - datetime.fromisoformat(FLOOR_TIME)).total_seconds(),
+                           MIN_SPAN_S)
+    else:
+        cp["span_s"] = _density_span(sample, count, WINDOW_TARGET) or INITIAL_SPAN_S
+
+
+def _paged_window(ctx: PullContext, params: dict[str, Any]) -> Iterator[tuple[list, int | None]]:
+    """(records, records in the whole window — known from the first page) per page."""
     resource = ctx.obj.resources[0]
-    for page in cursor_pages(ctx.qb, resource, {**params, "includeLineItems": True}):
-        yield page["data"]
+    for number, page in enumerate(
+        cursor_pages(ctx.qb, resource, {**params, "includeLineItems": True})
+    ):
+        count = len(page["data"]) + (page.get("remainingCount") or 0) if number == 0 else None
+        yield page["data"], count
 
 
 # --- inventory adjustments -----------------------------------------------------------------
@@ -170,8 +200,15 @@ def pull_adjustments(ctx: PullContext) -> None:
                                  count_each=True))
 
 
-def _whole_window(ctx: PullContext, params: dict[str, Any]) -> Iterator[list[dict]]:
-    yield ctx.qb.list_all(ctx.obj.resources[0], {**params, "includeLineItems": True})
+def _whole_window(ctx: PullContext, params: dict[str, Any]) -> Iterator[tuple[list, int | None]]:
+    """One unpaginated call; a window cut short by `limit` reports no count (too big)."""
+    everything = params.pop("_everything", False)
+    limit = ADJUSTMENT_WINDOW_TARGET * OVERFULL + 1
+    query = {**params, "includeLineItems": True}
+    if not everything:
+        query["limit"] = limit
+    records = ctx.qb.list_all(ctx.obj.resources[0], query)
+    yield records, (None if not everything and len(records) >= limit else len(records))
 
 
 # --- date windows -------------------------------------------------------------------------
@@ -179,41 +216,56 @@ def _whole_window(ctx: PullContext, params: dict[str, Any]) -> Iterator[list[dic
 
 def _window_batches(ctx: PullContext, cp: dict, read_window, target: int,
                     count_each: bool = False) -> Iterator[Batch]:
-    """Walk `updatedAt` windows from the checkpoint; the last window has no upper bound.
+    """Walk bounded `updatedAt` windows from the checkpoint up to now; then one last open one.
 
     A window's checkpoint is handed over with its last batch, so a restart re-reads at most
-    the window in hand. Window sizes adapt to the density seen, aiming at `target` records.
+    the window in hand. Spans adapt to the density seen, aiming at `target` records; a window
+    found to hold far more is shrunk and asked again before anything of it is written.
     """
     resource = ctx.obj.resources[0]
     restarts = 0
+    everything = False
     while True:
         low_text = cp.get("window_from") or FLOOR_TIME
         low = datetime.fromisoformat(low_text)
         span = float(cp.get("span_s") or INITIAL_SPAN_S)
         high = low + timedelta(seconds=span)
-        final = high.astimezone(UTC) >= utcnow() - timedelta(hours=1)
-        params = {"updatedAfter": low_text}
+        final = high.astimezone(UTC) >= utcnow() + FUTURE_SLACK
+        params: dict[str, Any] = {"updatedAfter": low_text}
         if not final:
             params["updatedBefore"] = high.isoformat(timespec="seconds")
+        if everything:
+            params["_everything"] = True
         try:
-            pages = list(read_window(ctx, params)) if count_each else read_window(ctx, params)
-            seen, held = 0, None
-            for records in pages:
-                if held is not None:
-                    yield held
+            pages = read_window(ctx, params)
+            first, count = next(pages)
+            too_big = count is None or count > target * OVERFULL
+            if too_big and span > MIN_SPAN_S and low.astimezone(UTC) < utcnow():
+                # Nothing written yet: ask a window sized by the density just seen.
+                guess = _density_span(first, count or len(first), target) or span / 4
+                cp["span_s"] = max(min(guess, span / 2), MIN_SPAN_S)
+                pages.close()
+                continue
+            if count is None:  # cannot shrink further: read the window whole
+                everything = True
+                pages.close()
+                continue
+            everything = False
+            seen, held = len(first), Batch(resource, first,
+                                            adds_to_total=len(first) if count_each else 0)
+            for records, _ in pages:
+                yield held
                 seen += len(records)
-                held = Batch(resource, records,
-                             adds_to_total=len(records) if count_each else 0)
+                held = Batch(resource, records, adds_to_total=len(records) if count_each else 0)
         except QuickBooksError as error:
             restarts = _restarts(error, restarts)
             continue
-        if not final:
-            factor = 4.0 if seen == 0 else min(max(target * 0.8 / seen, 0.5), 4.0)
-            cp["window_from"] = (high + timedelta(seconds=1)).isoformat(timespec="seconds")
-            cp["span_s"] = max(span * factor, MIN_SPAN_S)
-        held = held or Batch(resource, [])
-        held.checkpoint = {"window_from": cp["window_from"], "span_s": cp["span_s"],
-                           "mode": cp.get("mode")} if not final else {}
-        yield held
         if final:
+            yield held
             return
+        factor = 2.0 if seen == 0 else min(max(target * 0.8 / seen, 0.25), 4.0)
+        cp["window_from"] = (high + timedelta(seconds=1)).isoformat(timespec="seconds")
+        cp["span_s"] = max(span * factor, MIN_SPAN_S)
+        held.checkpoint = {"window_from": cp["window_from"], "span_s": cp["span_s"],
+                           "mode": cp.get("mode")}
+        yield held
