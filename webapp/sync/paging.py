@@ -30,43 +30,51 @@ def cursor_pages(qb: QuickBooks, resource: str, params: dict[str, Any]) -> Itera
 
 
 class Prefetcher:
-    """Iterates `pages` one page ahead in a thread, so fetching overlaps writing.
+    """Iterates `pages` exactly one page ahead in a thread, so fetching overlaps writing.
 
-    Exceptions from the fetch surface at the matching `next()`; `close()` stops fetching
-    after the request in flight (its page is dropped: a checkpoint restart re-reads it).
+    The next page is requested as soon as the consumer takes the previous one, never
+    earlier. Exceptions from the fetch surface at the matching `next()`; `close()` stops the
+    fetching after the request in flight and closes the generator.
     """
 
-    def __init__(self, pages: Iterator[dict]) -> None:
+    POLL_S = 0.1
+
+    def __init__(self, pages: Iterator) -> None:
         self._pages = pages
         self._queue: queue.Queue = queue.Queue(maxsize=1)
+        self._slot = threading.Semaphore(1)  # taken while a page waits for the consumer
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="qbsync-prefetch", daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
         try:
-            for page in self._pages:
-                if self._stop.is_set():
+            while self._wait_for_slot():
+                try:
+                    page = next(self._pages)
+                except StopIteration:
+                    self._queue.put(("done", _DONE))
                     return
-                self._put(("page", page))
+                self._queue.put(("page", page))
         except BaseException as error:  # noqa: BLE001 - handed to the consumer to raise
-            self._put(("error", error))
-        else:
-            self._put(("done", _DONE))
+            self._queue.put(("error", error))
+        finally:
+            close = getattr(self._pages, "close", None)
+            if close is not None:
+                close()
 
-    def _put(self, item) -> None:
+    def _wait_for_slot(self) -> bool:
         while not self._stop.is_set():
-            try:
-                self._queue.put(item, timeout=0.1)
-                return
-            except queue.Full:
-                continue
+            if self._slot.acquire(timeout=self.POLL_S):
+                return not self._stop.is_set()
+        return False
 
     def __iter__(self) -> Prefetcher:
         return self
 
-    def __next__(self) -> dict:
+    def __next__(self):
         kind, value = self._queue.get()
+        self._slot.release()  # the fetcher may ask for the next one now
         if kind == "page":
             return value
         if kind == "error":
