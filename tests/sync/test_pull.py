@@ -258,3 +258,21 @@ def test_a_broken_parent_is_reported_once_and_its_jobs_say_why(sync_app, sim, qb
     job_errors = [e for e in errors if e.object_id == job["id"]]
     assert [e.code for e in job_errors] == ["broken_reference"]
     assert "could not be synced" in job_errors[0].message
+
+
+def test_records_that_failed_are_read_again_once_fixed_in_quickbooks(sync_app, sim, qb):
+    customers = qb.list_page("customers", {"status": "all"})["data"]
+    job = next(c for c in customers if c["parent"])
+    parent_id = job["parent"]["id"]
+    sim.edits({"resource": "customers", "id": parent_id, "raw": True,
+               "fields": {"balance": "lots"}})
+    sync(["customer"])
+    assert db.session.scalar(select(Customer).where(Customer.qb_id == job["id"])) is None
+    # When the parent is mended in QuickBooks (the job itself is not touched)
+    sim.edits({"resource": "customers", "id": parent_id, "raw": True,
+               "fields": {"balance": "10.00"}})
+    doc = sync(["customer"])
+    # Then both arrive with the next incremental sync
+    assert doc["error_count"] == 0
+    row = db.session.scalar(select(Customer).where(Customer.qb_id == job["id"]))
+    assert row is not None and row.parent_id is not None

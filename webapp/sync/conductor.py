@@ -166,6 +166,9 @@ class QuickBooks:
                     response = client.post(path, cast_to=httpx.Response, body=body or {},
                                            options=options)
             return orjson.loads(response.content)
+        except orjson.JSONDecodeError:
+            raise QuickBooksError(TRANSIENT, "bad_response",
+                                  "Conductor sent an answer that could not be read.") from None
         except (conductor.APIError, httpx.HTTPError) as error:
             if isinstance(error, httpx.HTTPError):
                 error = conductor.APIConnectionError(request=error.request)

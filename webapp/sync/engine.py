@@ -77,6 +77,10 @@ class PullContext:
         if result.max_updated:
             self.checkpoint["max_updated"] = _later(self.checkpoint.get("max_updated"),
                                                     result.max_updated)
+        if result.oldest_failed:
+            held = self.checkpoint.get("oldest_failed")
+            if held is None or _later(held, result.oldest_failed) == held:
+                self.checkpoint["oldest_failed"] = result.oldest_failed
         self.flush(current_record=result.last_record_id)
 
     def flush(self, current_record: str | None = None) -> None:
@@ -160,15 +164,25 @@ def _plan_pull(ctx: PullContext) -> None:
 
 
 def _advance_state(ctx: PullContext) -> None:
-    """Watermarks move only now that the object's pull has finished (QuickBooks' own clock)."""
+    """Watermarks move only now that the object's pull has finished (QuickBooks' own clock).
+
+    The new watermark is the newest `updatedAt` seen, set back by the pull's duration and a
+    margin, never past a record that failed (so it is read again once fixed in QuickBooks) and
+    never past the moment the pull started (a record stamped in the future by a wrong clock
+    must not freeze the sync).
+    """
     state = _state(ctx.session, ctx.obj.name)
     started = datetime.fromisoformat(ctx.checkpoint["started"])
-    back_off = (utcnow() - started).total_seconds() + OVERLAP_MARGIN_S
+    back_off = timedelta(seconds=(utcnow() - started).total_seconds() + OVERLAP_MARGIN_S)
     newest = ctx.checkpoint.get("max_updated")
     if newest:
-        candidate = (datetime.fromisoformat(newest) - timedelta(seconds=back_off)).isoformat(
-            timespec="seconds")
-        state.watermark = _later(state.watermark, candidate)
-        state.deleted_watermark = _later(state.deleted_watermark, candidate)
+        newest_at = datetime.fromisoformat(newest)
+        candidate = min(newest_at - back_off, started.astimezone(newest_at.tzinfo) - back_off)
+        failed = ctx.checkpoint.get("oldest_failed")
+        if failed:
+            candidate = min(candidate, datetime.fromisoformat(failed) - timedelta(seconds=1))
+        text = candidate.astimezone(newest_at.tzinfo).isoformat(timespec="seconds")
+        state.watermark = text if failed else _later(state.watermark, text)
+        state.deleted_watermark = _later(state.deleted_watermark, text)
     if ctx.checkpoint.get("full"):
         state.last_full_sync_at = utcnow()

@@ -254,8 +254,8 @@ def object_fraction(run: SyncObjectRun) -> float:
         return 1.0
     if run.status == "skipped":  # never ran: not progress (the stored maximum still holds)
         return 0.0
-    if run.total:
-        return min(run.processed / run.total, 1.0)
+    if run.total:  # items' total grows resource by resource: not done until completed
+        return min(run.processed / run.total, 0.99)
     return 0.0
 
 

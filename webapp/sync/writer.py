@@ -49,6 +49,7 @@ class PageResult:
     failed: int = 0
     last_record_id: str | None = None
     max_updated: str | None = None
+    oldest_failed: str | None = None  # the watermark must not pass a record that failed
 
 
 _UPSERTS: dict[tuple, Any] = {}
@@ -114,6 +115,10 @@ class PageWriter:
         table = obj.model.__table__
         incoming = []
         newest = None
+        if self.stamp_seen is not None:  # every record QuickBooks listed exists, readable or not
+            listed = [r.get("id") for r in records if isinstance(r.get("id"), str)]
+            db.session.execute(update(table).where(table.c.qb_id.in_(listed))
+                               .values(synced_at=self.stamp_seen))
         for record in records:
             qb_id = record.get("id")
             try:
@@ -148,11 +153,6 @@ class PageWriter:
                 changed.append(self.map_record(obj, resource, record, digest))
             except MappingError as error:
                 self._mapping_failed(obj, record, error, result)
-        if self.stamp_seen is not None and existing:
-            db.session.execute(
-                update(table).where(table.c.qb_id.in_(list(existing)))
-                .values(synced_at=self.stamp_seen)
-            )
         changed = self._resolve(obj, changed, result)
         rows = [self._row(obj, m) for m in changed]
         ids = upsert(table, rows)
@@ -166,8 +166,21 @@ class PageWriter:
             self._replace_lines(obj, changed, ids)
         return result
 
+    @staticmethod
+    def _note_failed(result: PageResult, updated_at) -> None:
+        try:
+            stamp = updated_at if isinstance(updated_at, datetime) else datetime.fromisoformat(
+                updated_at)
+        except (TypeError, ValueError):
+            return
+        if stamp.tzinfo is None:
+            return
+        if result.oldest_failed is None or stamp < datetime.fromisoformat(result.oldest_failed):
+            result.oldest_failed = stamp.isoformat()
+
     def _mapping_failed(self, obj, record: dict, error: MappingError, result: PageResult):
         result.failed += 1
+        self._note_failed(result, record.get("updatedAt"))
         key = (obj.name, record.get("id"))
         if key in self.unwritable:
             return
@@ -192,6 +205,7 @@ class PageWriter:
                 kept.append(m)
                 continue
             result.failed += 1
+            self._note_failed(result, m.updated_at)
             ref, qb_id = broken
             label = m.values.get("ref_number") or m.values.get("full_name") or m.qb_id
             why = ("which could not be synced (see its own error)"
