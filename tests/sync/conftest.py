@@ -76,12 +76,15 @@ def qb(sync_app):
     client.close()
 
 
-def sync(objects=None, mode="incremental", qb=None, **kwargs):
-    """Start a session and run it inline; returns its document."""
+def sync(objects=None, mode="incremental", qb=None, expect="completed", **kwargs):
+    """Start a session and run it inline; returns its document (asserting how it ended)."""
     session = manager.start_session(objects, mode)
     session = runner.run_session(session.id, qb, backoff_s=0.01, **kwargs)
     db.session.expire_all()
-    return manager.session_document(session)
+    doc = manager.session_document(session)
+    if expect is not None:
+        assert doc["status"] == expect, doc["failure_reason"]
+    return doc
 
 
 def objects_by_name(doc) -> dict:

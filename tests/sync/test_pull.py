@@ -100,7 +100,7 @@ def test_a_second_sync_without_changes_writes_nothing(sync_app, sim):
     doc = sync()
     assert doc["status"] == "completed"
     for run in doc["objects"]:
-        assert run["created"] == run["updated"] == run["deleted"] == 0, run
+        assert run["created"] == run["updated"] == run["deleted"] == 0, (run["name"], run)
         # one listing per QuickBooks resource (items have four) and one deleted-list check
         assert run["api_calls"] <= (5 if run["name"] == "item" else 2), run
     assert snapshot() == before
@@ -115,17 +115,30 @@ def test_incremental_sync_changes_exactly_the_edited_rows(sync_app, sim):
     doc = sync()
     runs = objects_by_name(doc)
     changed = {t["id"] for t in touched}
-    assert sum(r["updated"] for r in runs.values()) == len(changed)
+    owner = {"customers": "customer", "vendors": "vendor", "sales-orders": "sales_order",
+             "purchase-orders": "purchase_order", "invoices": "invoice",
+             "inventory-adjustments": "inventory_adjustment"}
+    # every edited record was updated; beyond them, only items and customers whose stock or
+    # balance QuickBooks recomputed because of an edited transaction
+    updated_rows = sum(r["updated"] for r in runs.values())
+    assert doc["status"] == "completed", doc["failure_reason"]
+    assert updated_rows >= len(changed)
+    for name in ("vendor", "sales_order", "purchase_order", "invoice", "inventory_adjustment"):
+        edited = {t["id"] for t in touched if owner.get(t["resource"]) == name}
+        assert runs[name]["updated"] == len(edited), name
     assert runs["invoice"]["deleted"] == 1
     assert db.session.scalar(select(Invoice.qb_deleted_at).where(
         Invoice.qb_id == deleted[0]["id"])) is not None
-    # near the minimum: one listing and one deleted-list check per resource
-    assert sim.stats()["total"] - calls_before <= 2 * 10 + 2
+    # near the minimum: per resource one listing and one deleted-list check, and per
+    # transaction object at most five batched re-reads (four item kinds and customers)
+    assert sim.stats()["total"] - calls_before <= 2 * 10 + 2 + 5 * 4
     assert sum(r["api_calls"] for r in runs.values()) == sim.stats()["total"] - calls_before
     assert_counts_match(sim)
-    after = snapshot()
-    changed_rows = sum(len(set(after[t]) - set(before[t])) for t in after if "line" not in t)
-    assert changed_rows == len(changed) + 1  # the edits, and the deleted invoice's mark
+    # and the WMS now equals QuickBooks: a full sync finds nothing to change
+    full = sync(mode="full")
+    for run in full["objects"]:
+        assert run["created"] == run["updated"] == run["deleted"] == 0, (run["name"], run)
+    assert snapshot() != before
 
 
 def _any_id(model) -> str:
@@ -192,7 +205,8 @@ def test_a_reference_missing_locally_is_fetched_in_one_batch(sync_app, sim, qb):
     session = manager.start_session(["sales_order"], "incremental")
     run_object(session.id, "sales_order", qb)
     after = sim.stats()["requests"]["GET /v1/quickbooks-desktop/customers"]
-    assert after - before == 1
+    # one batched fetch of the three missing customers, one re-read of their balances
+    assert after - before == 2
     for order, customer in zip(orders, new, strict=True):
         row = db.session.scalar(select(SalesOrder).where(SalesOrder.qb_id == order["id"]))
         assert row.customer_qb_id == customer["id"]
@@ -276,3 +290,26 @@ def test_records_that_failed_are_read_again_once_fixed_in_quickbooks(sync_app, s
     assert doc["error_count"] == 0
     row = db.session.scalar(select(Customer).where(Customer.qb_id == job["id"]))
     assert row is not None and row.parent_id is not None
+
+
+def test_stock_and_balances_follow_transactions_without_a_full_sync(sync_app, sim, qb):
+    sync()
+    invoices = qb.list_page("invoices", {"limit": 50})["data"]
+    invoice = next(i for i in invoices if any(
+        (line["item"] or {}).get("id") and line["quantity"] for line in i["lines"]))
+    line = next(x for x in invoice["lines"] if (x["item"] or {}).get("id") and x["quantity"])
+    lines = [{"id": x["id"]} for x in invoice["lines"]]
+    lines[invoice["lines"].index(line)]["quantity"] = line["quantity"] + 5
+    sim.edits({"resource": "invoices", "id": invoice["id"], "fields": {"lines": lines}})
+    item_id, customer_id = line["item"]["id"], invoice["customer"]["id"]
+    doc = sync()  # incremental
+    assert doc["status"] == "completed", doc["failure_reason"]
+    resource = {"inventory": "inventory-items"}.get(db.session.scalar(
+        select(Item.item_type).where(Item.qb_id == item_id)))
+    if resource:
+        wire = qb.list_page(resource, {"ids": [item_id]})["data"][0]
+        local = db.session.scalar(select(Item.quantity_on_hand).where(Item.qb_id == item_id))
+        assert local == Decimal(str(wire["quantityOnHand"]))
+    wire = qb.list_page("customers", {"ids": [customer_id]})["data"][0]
+    local = db.session.scalar(select(Customer.balance).where(Customer.qb_id == customer_id))
+    assert local == Decimal(wire["balance"])

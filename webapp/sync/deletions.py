@@ -71,7 +71,7 @@ def _from_deleted_lists(ctx: PullContext, state: SyncState) -> int:
         result = db.session.execute(
             update(table)
             .where(and_(table.c.qb_id == row["id"], table.c.qb_deleted_at.is_(None)))
-            .values(is_active=False, qb_deleted_at=when)
+            .values(is_active=False, qb_deleted_at=when, synced_at=ctx.writer.now)
         )
         deleted += result.rowcount or 0
     if newest is not None:

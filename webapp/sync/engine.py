@@ -77,6 +77,9 @@ class PullContext:
         if result.max_updated:
             self.checkpoint["max_updated"] = _later(self.checkpoint.get("max_updated"),
                                                     result.max_updated)
+        if self.writer.linked:  # kept with the checkpoint: a resume still refreshes them
+            self.checkpoint["linked"] = sorted(set(self.checkpoint.get("linked") or [])
+                                               | self.writer.linked)
         if result.oldest_failed:
             held = self.checkpoint.get("oldest_failed")
             if held is None or _later(held, result.oldest_failed) == held:
@@ -119,7 +122,7 @@ def run_object(session_id: int, object_name: str, qb: QuickBooks, *,
                on_progress: Callable[[SyncObjectRun], None] | None = None,
                settings: dict | None = None) -> SyncObjectRun:
     """Pull `object_name` for the session, resuming from the run's checkpoint."""
-    from webapp.sync import deletions, pulls
+    from webapp.sync import deletions, pulls, refresh
 
     session = db.session.get(SyncSession, session_id)
     run = db.session.scalar(select(SyncObjectRun).where(
@@ -136,6 +139,12 @@ def run_object(session_id: int, object_name: str, qb: QuickBooks, *,
         ctx.flush()
     if not ctx.checkpoint.get("deletions_done"):
         deletions.apply(ctx, _state(session, object_name))
+    if obj.kind != LIST and not ctx.checkpoint.get("full") and not ctx.checkpoint.get(
+        "refreshed"
+    ):
+        refresh.refresh(ctx)
+        ctx.checkpoint["refreshed"] = True
+        ctx.flush()
     _advance_state(ctx)
     ctx.flush()
     return run
@@ -149,7 +158,7 @@ def _plan_pull(ctx: PullContext) -> None:
     stale = state.last_deleted_check_at is None or (
         utcnow() - state.last_deleted_check_at > DELETED_LIST_MAX_AGE)
     full = ctx.session.mode == "full" or state.watermark is None or (stale and has_rows)
-    started = utcnow()
+    started = ctx.writer.now  # rows written by this run carry a synced_at at or after it
     ctx.checkpoint = {
         "started": started.isoformat(),
         "since": None if full else state.watermark,

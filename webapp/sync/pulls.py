@@ -120,7 +120,7 @@ def _transaction_batches(ctx: PullContext, cp: dict) -> Iterator[Batch]:
     resource = ctx.obj.resources[0]
     if cp.get("mode") != "windows":
         limit = int(ctx.settings.get("QBSYNC_CURSOR_MAX_RECORDS", CURSOR_MAX_RECORDS))
-        params: dict[str, Any] = {"includeLineItems": True}
+        params: dict[str, Any] = {"includeLineItems": True, **ctx.obj.list_params}
         if cp.get("since"):
             params["updatedAfter"] = cp["since"]
         restarts = 0
@@ -183,7 +183,7 @@ def _paged_window(ctx: PullContext, params: dict[str, Any]) -> Iterator[tuple[li
     """(records, records in the whole window — known from the first page) per page."""
     resource = ctx.obj.resources[0]
     for number, page in enumerate(
-        cursor_pages(ctx.qb, resource, {**params, "includeLineItems": True})
+        cursor_pages(ctx.qb, resource, {**params, "includeLineItems": True, **ctx.obj.list_params})
     ):
         count = len(page["data"]) + (page.get("remainingCount") or 0) if number == 0 else None
         yield page["data"], count

@@ -33,6 +33,8 @@ class RefResolver:
         # Local ids found so far in this run (rows are not deleted while a pull runs, and a
         # failed page ends the run): the same items and customers recur on every page.
         self.known: dict[str, dict[str, int]] = {}
+        # A record read by id must look exactly as when listed (same fingerprint).
+        self._params = {res: obj.list_params for obj in registry.all() for res in obj.resources}
 
     def local_ids(self, target: str, qb_ids: set[str]) -> dict[str, int]:
         table = self.registry.get(target).model.__table__
@@ -83,7 +85,8 @@ class RefResolver:
 
     def _split(self, resource: str, ids: list[str], found: list[dict], unknown: list[str]):
         try:
-            found.extend(self.qb.list_page(resource, {"ids": ids, "status": "all"})["data"])
+            params = {"ids": ids, "status": "all", **self._params.get(resource, {})}
+            found.extend(self.qb.list_page(resource, params)["data"])
         except QuickBooksError as error:
             if error.kind != RECORD:
                 raise

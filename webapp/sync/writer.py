@@ -88,6 +88,7 @@ class PageWriter:
         # (object, QuickBooks id) of records that failed to map in this run: reported once,
         # never fetched again as someone's reference.
         self.unwritable: set[tuple[str, str]] = set()
+        self.linked: set[str] = set()  # sales orders linked to invoices written in this run
 
     def map_record(self, obj: type[SyncObject], resource: str, record: dict,
                    sync_hash: str) -> Mapped:
@@ -154,6 +155,11 @@ class PageWriter:
             except MappingError as error:
                 self._mapping_failed(obj, record, error, result)
         changed = self._resolve(obj, changed, result)
+        self.linked.update(
+            link["id"] for record, _ in incoming for link in record.get("linkedTransactions") or []
+            if isinstance(link, dict) and link.get("transactionType") == "sales_order"
+            and link.get("id")
+        )
         rows = [self._row(obj, m) for m in changed]
         ids = upsert(table, rows)
         for m in changed:

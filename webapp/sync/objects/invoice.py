@@ -20,6 +20,9 @@ class InvoiceSync(SyncObject):
     kind = TRANSACTION
     model = Invoice
     deleted_types = {"invoices": "invoice"}
+    # Invoicing a sales order changes its invoiced quantities without a new revision: the
+    # links say which orders to read again (webapp.sync.refresh).
+    list_params = {"includeLinkedTransactions": True}
     fields = {
         **CUSTOMER_DOCUMENT_FIELDS,
         "applied_amount": Number("appliedAmount", places=2),

@@ -1,0 +1,91 @@
+"""Re-reading the records a transaction changes without QuickBooks touching their revision.
+
+When an invoice or an inventory adjustment is entered, QuickBooks recomputes the items'
+quantity on hand (and on sales or purchase orders) and the customer's balance, but neither the
+item's nor the customer's `revisionNumber`/`updatedAt` moves, so an incremental pull of items
+would never see it. After an incremental pull of transactions, the items and customers their
+changed or deleted rows refer to (and the customers' parents, whose total balance includes
+their jobs') are read again by id (batched), and written when they differ.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from webapp.extensions import db
+from webapp.models.wms import Customer, Item
+from webapp.sync.base import LIST
+from webapp.sync.objects.item import ITEM_TYPES
+from webapp.sync.refs import IDS_PER_CALL
+
+if TYPE_CHECKING:
+    from webapp.sync.engine import PullContext
+
+RESOURCE_BY_ITEM_TYPE = {item_type: resource for resource, item_type in ITEM_TYPES.items()}
+
+
+def affected(ctx: PullContext) -> dict[str, dict[str, list[str]]]:
+    """{object: {resource: [QuickBooks ids]}} referred to by rows this run wrote."""
+    obj = ctx.obj
+    since = datetime.fromisoformat(ctx.checkpoint["started"])  # this run, resumes included
+    header = obj.model.__table__
+    targets: dict[str, dict[str, list[str]]] = {}
+    if obj.line_model is not None:
+        lines = obj.line_model.__table__
+        query = (
+            select(Item.qb_id, Item.item_type).distinct()
+            .join(lines, lines.c.item_id == Item.id)
+            .join(header, header.c.id == lines.c[obj.line_parent])
+            .where(header.c.synced_at >= since, Item.qb_id.is_not(None))
+        )
+        for qb_id, item_type in db.session.execute(query):
+            targets.setdefault("item", {}).setdefault(
+                RESOURCE_BY_ITEM_TYPE[item_type], []).append(qb_id)
+    if "customer_id" in header.c:
+        query = (
+            select(Customer.qb_id).distinct()
+            .join(header, header.c.customer_id == Customer.id)
+            .where(header.c.synced_at >= since, Customer.qb_id.is_not(None))
+        )
+        ids = set(db.session.scalars(query))
+        ids |= _ancestors(ids)  # a job's balance counts in its parents' total balance
+        if ids:
+            targets["customer"] = {"customers": sorted(ids)}
+    linked = sorted(set(ctx.checkpoint.get("linked") or []) | ctx.writer.linked)
+    if linked:
+        targets["sales_order"] = {"sales-orders": linked}
+    return targets
+
+
+def _ancestors(ids: set[str]) -> set[str]:
+    found: set[str] = set()
+    level = ids
+    while level:
+        parents = set(db.session.scalars(
+            select(Customer.parent_qb_id).where(Customer.qb_id.in_(sorted(level)),
+                                                Customer.parent_qb_id.is_not(None))))
+        level = parents - found - ids
+        found |= parents
+    return found
+
+
+def refresh(ctx: PullContext) -> int:
+    """Read the affected items and customers again; returns how many were rewritten."""
+    from webapp.sync.objects import registry
+
+    rewritten = 0
+    for target, by_resource in affected(ctx).items():
+        target_obj = registry.get(target)
+        for resource, ids in by_resource.items():
+            for start in range(0, len(ids), IDS_PER_CALL):
+                chunk = ids[start : start + IDS_PER_CALL]
+                params = {"ids": chunk, **target_obj.list_params}
+                if target_obj.kind == LIST:
+                    params["status"] = "all"
+                records = ctx.qb.list_page(resource, params)["data"]
+                result = ctx.writer.write(target_obj, resource, records)
+                rewritten += result.updated
+    return rewritten
