@@ -45,6 +45,7 @@ class PullContext:
         self.on_progress = on_progress
         self.settings = settings
         self.calls_at_start = qb.api_calls
+        self.seen_ids: set[str] = set()  # records handed over in this attempt
         self.checkpoint: dict[str, Any] = dict(run.checkpoint or {})
         self.resolver = RefResolver(qb, registry)
         stamp = self.checkpoint.get("seen_stamp")

@@ -60,7 +60,13 @@ def consume(ctx: PullContext, batches: Iterator[Batch]) -> None:
                 ctx.run.total = (ctx.run.total or 0) + batch.adds_to_total
             result = ctx.writer.write(ctx.obj, batch.resource, batch.records)
             ctx.checkpoint.update(batch.checkpoint)
-            ctx.commit_page(result, len(batch.records))
+            # A listing restarted after a cursor failure hands over records again: they are
+            # written (idempotently) but not counted twice.
+            fresh = [r.get("id") for r in batch.records if r.get("id") not in ctx.seen_ids]
+            ctx.seen_ids.update(fresh)
+            again = len(batch.records) - len(fresh)
+            result.unchanged = max(result.unchanged - again, 0)
+            ctx.commit_page(result, len(fresh))
 
 
 def _restarts(error: QuickBooksError, restarts: int) -> int:
