@@ -313,3 +313,28 @@ def test_stock_and_balances_follow_transactions_without_a_full_sync(sync_app, si
     wire = qb.list_page("customers", {"ids": [customer_id]})["data"][0]
     local = db.session.scalar(select(Customer.balance).where(Customer.qb_id == customer_id))
     assert local == Decimal(wire["balance"])
+
+
+def test_a_record_a_full_pull_missed_is_not_taken_for_deleted(sync_app, sim, qb):
+    from webapp.sync.conductor import QuickBooks
+
+    sync(["vendor"])
+    victim, doomed = qb.list_page("vendors", {"limit": 2})["data"]
+    sim.edits({"delete": {"resource": "vendors", "id": doomed["id"], "purge": True}})
+
+    class Missing(QuickBooks):
+        """Listings skip the victim, as a rename during a restarted listing could."""
+
+        def list_page(self, resource, params, cursor=None):
+            page = super().list_page(resource, params, cursor)
+            if "ids" not in params:
+                page["data"] = [r for r in page["data"] if r["id"] != victim["id"]]
+            return page
+
+    with Missing.from_config(sync_app.config) as missing:
+        doc = sync(["vendor"], mode="full", qb=missing)
+    assert objects_by_name(doc)["vendor"]["deleted"] == 1
+    kept = db.session.scalar(select(Vendor).where(Vendor.qb_id == victim["id"]))
+    assert kept.qb_deleted_at is None and kept.is_active is victim["isActive"]
+    gone = db.session.scalar(select(Vendor).where(Vendor.qb_id == doomed["id"]))
+    assert gone.qb_deleted_at is not None

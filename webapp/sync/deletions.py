@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import and_, or_, select, update
 
 from webapp.extensions import db
 from webapp.models.sync import SyncState
@@ -36,15 +36,27 @@ def apply(ctx: PullContext, state: SyncState) -> None:
 
 
 def _compare_ids(ctx: PullContext) -> int:
+    """Rows the full pull did not see are deleted — once QuickBooks confirms it by id (a
+    record renamed while a name-paged listing restarted may have slipped past the pull)."""
     table = ctx.obj.model.__table__
     seen = datetime.fromisoformat(ctx.checkpoint["seen_stamp"])
-    stmt = (
-        update(table)
-        .where(table.c.qb_id.is_not(None), table.c.qb_deleted_at.is_(None),
-               or_(table.c.synced_at.is_(None), table.c.synced_at < seen))
-        .values(is_active=False, qb_deleted_at=utcnow())
-    )
-    return db.session.execute(stmt).rowcount or 0
+    unseen = (table.c.qb_id.is_not(None), table.c.qb_deleted_at.is_(None),
+              or_(table.c.synced_at.is_(None), table.c.synced_at < seen))
+    candidates = sorted(db.session.scalars(select(table.c.qb_id).where(*unseen)))
+    for resource in ctx.obj.resources:
+        if not candidates:
+            break
+        found, candidates = ctx.resolver.lookup(resource, candidates)
+        if found:
+            ctx.writer.write(ctx.obj, resource, found)  # stamps them as seen
+    deleted, now = 0, utcnow()
+    for start in range(0, len(candidates), 500):
+        stmt = (
+            update(table).where(*unseen, table.c.qb_id.in_(candidates[start : start + 500]))
+            .values(is_active=False, qb_deleted_at=now)
+        )
+        deleted += db.session.execute(stmt).rowcount or 0
+    return deleted
 
 
 def _from_deleted_lists(ctx: PullContext, state: SyncState) -> int:

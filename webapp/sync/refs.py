@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from webapp.extensions import db
+from webapp.sync.base import LIST
 from webapp.sync.conductor import RECORD, QuickBooks, QuickBooksError
 
 if TYPE_CHECKING:
@@ -34,7 +35,10 @@ class RefResolver:
         # failed page ends the run): the same items and customers recur on every page.
         self.known: dict[str, dict[str, int]] = {}
         # A record read by id must look exactly as when listed (same fingerprint).
-        self._params = {res: obj.list_params for obj in registry.all() for res in obj.resources}
+        self._params = {
+            res: {**obj.list_params, **({"status": "all"} if obj.kind == LIST else {})}
+            for obj in registry.all() for res in obj.resources
+        }
 
     def local_ids(self, target: str, qb_ids: set[str]) -> dict[str, int]:
         table = self.registry.get(target).model.__table__
@@ -75,6 +79,10 @@ class RefResolver:
         finally:
             self.depth -= 1
 
+    def lookup(self, resource: str, ids: list[str]) -> tuple[list[dict], list[str]]:
+        """(records QuickBooks has in `resource` among `ids`, ids it does not know)."""
+        return self._lookup(resource, ids)
+
     def _lookup(self, resource: str, ids: list[str]) -> tuple[list[dict], list[str]]:
         """(records found in `resource`, ids it does not know)."""
         found: list[dict] = []
@@ -85,7 +93,7 @@ class RefResolver:
 
     def _split(self, resource: str, ids: list[str], found: list[dict], unknown: list[str]):
         try:
-            params = {"ids": ids, "status": "all", **self._params.get(resource, {})}
+            params = {"ids": ids, **self._params.get(resource, {})}
             found.extend(self.qb.list_page(resource, params)["data"])
         except QuickBooksError as error:
             if error.kind != RECORD:
