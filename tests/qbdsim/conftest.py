@@ -66,3 +66,24 @@ def eu() -> str:
 def accounts(client, eu) -> dict[str, str]:
     """Account ids by full name."""
     return {a.full_name: a.id for a in client.qbd.accounts.list(conductor_end_user_id=eu).data}
+
+
+@pytest.fixture
+def widget(client, eu, accounts):
+    """A new inventory item with 10 on hand at 12.50."""
+    return client.qbd.inventory_items.create(
+        conductor_end_user_id=eu,
+        name="Test Widget",
+        income_account_id=accounts["Sales:Merchandise"],
+        cogs_account_id=accounts["Cost of Goods Sold"],
+        asset_account_id=accounts["Inventory Asset"],
+        sales_price="12.50",
+        purchase_cost="5.00",
+        quantity_on_hand=10,
+    )
+
+
+@pytest.fixture
+def customer(client, eu):
+    """A new customer."""
+    return client.qbd.customers.create(conductor_end_user_id=eu, name="Test Customer Ltd")

@@ -11,27 +11,6 @@ import pytest
 DAY = date(2026, 1, 10)
 
 
-@pytest.fixture
-def widget(client, eu, accounts):
-    """A new inventory item with 10 on hand at 12.50."""
-    return client.qbd.inventory_items.create(
-        conductor_end_user_id=eu,
-        name="Test Widget",
-        income_account_id=accounts["Sales:Merchandise"],
-        cogs_account_id=accounts["Cost of Goods Sold"],
-        asset_account_id=accounts["Inventory Asset"],
-        sales_price="12.50",
-        purchase_cost="5.00",
-        quantity_on_hand=10,
-    )
-
-
-@pytest.fixture
-def customer(client, eu):
-    """A new customer."""
-    return client.qbd.customers.create(conductor_end_user_id=eu, name="Test Customer Ltd")
-
-
 def _item(client, eu, item_id):
     return client.qbd.inventory_items.retrieve(item_id, conductor_end_user_id=eu)
 

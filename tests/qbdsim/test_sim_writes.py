@@ -17,27 +17,6 @@ def _qb_error(caught) -> tuple[str, str]:
     return error["integrationCode"], error["message"]
 
 
-@pytest.fixture
-def widget(client, eu, accounts):
-    """A new inventory item with 10 on hand."""
-    return client.qbd.inventory_items.create(
-        conductor_end_user_id=eu,
-        name="Test Widget",
-        income_account_id=accounts["Sales:Merchandise"],
-        cogs_account_id=accounts["Cost of Goods Sold"],
-        asset_account_id=accounts["Inventory Asset"],
-        sales_price="12.50",
-        purchase_cost="5.00",
-        quantity_on_hand=10,
-    )
-
-
-@pytest.fixture
-def customer(client, eu):
-    """A new customer."""
-    return client.qbd.customers.create(conductor_end_user_id=eu, name="Test Customer Ltd")
-
-
 def test_update_moves_revision_and_updated_at_and_is_partial(client, eu, customer):
     updated = client.qbd.customers.update(
         customer.id,

@@ -258,12 +258,18 @@ def test_deletions_older_than_quickbooks_keeps_are_found_by_id_comparison(sync_a
     assert wms_count(Vendor) == sim.counts()["vendors"]  # the purged one is gone from both
 
 
-def test_a_broken_parent_is_reported_once_and_its_jobs_say_why(sync_app, sim, qb):
+def _break_the_parent_of_a_job(sim, qb) -> tuple[dict, str]:
+    """Plant an unreadable balance on a customer that has a job; returns (job, parent id)."""
     customers = qb.list_page("customers", {"status": "all"})["data"]
     job = next(c for c in customers if c["parent"])
     parent_id = job["parent"]["id"]
     sim.edits({"resource": "customers", "id": parent_id, "raw": True,
                "fields": {"balance": "lots"}})
+    return job, parent_id
+
+
+def test_a_broken_parent_is_reported_once_and_its_jobs_say_why(sync_app, sim, qb):
+    job, parent_id = _break_the_parent_of_a_job(sim, qb)
     doc = sync(["customer"])
     assert doc["status"] == "completed"
     errors = db.session.scalars(select(SyncError)).all()
@@ -275,11 +281,7 @@ def test_a_broken_parent_is_reported_once_and_its_jobs_say_why(sync_app, sim, qb
 
 
 def test_records_that_failed_are_read_again_once_fixed_in_quickbooks(sync_app, sim, qb):
-    customers = qb.list_page("customers", {"status": "all"})["data"]
-    job = next(c for c in customers if c["parent"])
-    parent_id = job["parent"]["id"]
-    sim.edits({"resource": "customers", "id": parent_id, "raw": True,
-               "fields": {"balance": "lots"}})
+    job, parent_id = _break_the_parent_of_a_job(sim, qb)
     sync(["customer"])
     assert db.session.scalar(select(Customer).where(Customer.qb_id == job["id"])) is None
     # When the parent is mended in QuickBooks (the job itself is not touched)
