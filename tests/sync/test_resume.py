@@ -58,8 +58,17 @@ def _wipe(name):
     db.session.commit()
 
 
-@pytest.mark.parametrize("name", ["customer", "item", "sales_order", "inventory_adjustment"])
-def test_resuming_after_each_checkpoint_gives_the_same_rows(sync_app, sim, name):
+@pytest.mark.parametrize(("name", "adjustment_target"), [
+    ("customer", None), ("item", None), ("sales_order", None),
+    ("inventory_adjustment", None),  # about 100: one call
+    ("inventory_adjustment", 10),  # more than one call holds: date windows
+])
+def test_resuming_after_each_checkpoint_gives_the_same_rows(sync_app, sim, monkeypatch, name,
+                                                            adjustment_target):
+    from webapp.sync import pulls
+
+    if adjustment_target:
+        monkeypatch.setattr(pulls, "ADJUSTMENT_WINDOW_TARGET", adjustment_target)
     sim.reset(size=2000)
     sync_app.config["QBSYNC_CURSOR_MAX_RECORDS"] = 100  # transactions in date windows
     deps = [p.name for p in registry.plan([name]) if p.name != name]
@@ -72,6 +81,10 @@ def test_resuming_after_each_checkpoint_gives_the_same_rows(sync_app, sim, name)
                    on_progress=lambda run: checkpoints.append(run.processed))
     reference = snapshot()
     assert len(checkpoints) >= 4
+    most_read_again = PAGE_LIMIT
+    if adjustment_target:  # windows of about the target happened; a window is at most twice
+        assert len(checkpoints) >= 100 // adjustment_target
+        most_read_again = adjustment_target * pulls.OVERFULL
 
     for crash_at in range(1, len(checkpoints) + 1):
         _wipe(name)
@@ -92,7 +105,7 @@ def test_resuming_after_each_checkpoint_gives_the_same_rows(sync_app, sim, name)
             read_again = [i for i in qb.ids if i in committed]
         assert snapshot() == reference, f"crash after checkpoint {crash_at}"
         # what was committed before the crash is read again at most one page's worth
-        assert len(read_again) <= PAGE_LIMIT, (crash_at, len(read_again), len(committed))
+        assert len(read_again) <= most_read_again, (crash_at, len(read_again), len(committed))
 
 
 class FlakyCursorQuickBooks(QuickBooks):

@@ -5,7 +5,9 @@
 * Transactions (orders, invoices) are read in one cursor listing when there are few; when
   there are many, in windows of `updatedAt` sized to about one page each, checkpointed per
   window.
-* Inventory adjustments are not paginated at all, so they are always read in windows.
+* Inventory adjustments are not paginated at all: one call from the watermark when it holds
+  them all (fewer than its `limit`); when it is cut short, its records only size windows of
+  `updatedAt` that are then each read whole.
 
 Each reader is a generator of `Batch`es run one batch ahead by a `Prefetcher`, across listing
 and window boundaries too, so QuickBooks is never idle while a page is written. A batch
@@ -137,7 +139,7 @@ def _transaction_batches(ctx: PullContext, cp: dict) -> Iterator[Batch]:
                 count = len(first["data"]) + (first.get("remainingCount") or 0)
                 known = None if restarts else count  # a restart re-reads: keep the total
                 if count > limit:
-                    _start_windows(cp, first["data"], count)
+                    _start_windows(cp, first["data"], count, WINDOW_TARGET)
                     yield Batch(resource, [], dict(cp), known)
                     break
                 yield Batch(resource, first["data"], {}, known)
@@ -172,17 +174,40 @@ def _density_span(sample: list[dict], count: int, target: int) -> float | None:
     return max(spread * target / count, MIN_SPAN_S)
 
 
-def _start_windows(cp: dict, sample: list[dict], count: int) -> None:
-    """First window: from the watermark, sized by density; or, on a full pull, everything
-    older than the sample's oldest record, then density-sized windows from there."""
+def _start_windows(cp: dict, sample: list[dict], count: int, target: int) -> None:
+    """Windows from the watermark (or the floor), sized by a sample of what they hold."""
     cp["mode"] = "windows"
     cp["window_from"] = cp.get("since")
+    _size_from_sample(cp, datetime.fromisoformat(cp.get("since") or FLOOR_TIME), sample, count,
+                      target)
+
+
+def _size_from_sample(cp: dict, low: datetime, sample: list[dict], count: int, target: int,
+                      cap: float | None = None) -> None:
+    """Size the window from `low` by a sample of the records from there on (`count` of them).
+
+    When the sample's oldest record leaves a gap after `low` wider than the sample's density
+    span (on a full pull, everything before it; after a quiet spell, the quiet), the window
+    ends just before that record and the next one is density-sized: the gap is one call, not a
+    walk. Else the window is density-sized. `cap` is the span of a window found over-full:
+    what is asked instead is smaller, so shrinking ends (at MIN_SPAN_S, read whole).
+    """
+    density = _density_span(sample, count, target) or (cap / 4 if cap else INITIAL_SPAN_S)
+    if cap is not None:
+        density = max(min(density, cap / 2), MIN_SPAN_S)
     times = _timestamps(sample)
-    if cp.get("since") is None and times:
-        cp["span_s"] = max((times[0] - datetime.fromisoformat(FLOOR_TIME)).total_seconds(),
-                           MIN_SPAN_S)
+    gap = (times[0] - low).total_seconds() - 1 if times else 0.0
+    if gap > density and (cap is None or gap < cap):
+        cp["span_s"], cp["next_span_s"] = gap, density
     else:
-        cp["span_s"] = _density_span(sample, count, WINDOW_TARGET) or INITIAL_SPAN_S
+        cp["span_s"] = density
+        cp.pop("next_span_s", None)
+
+
+def _open_span(low: datetime) -> float:
+    """A span that makes the window from `low` the last, open one (for a day yet: a resume
+    later than that reads a bounded window instead, which is as correct)."""
+    return max((utcnow() + 2 * FUTURE_SLACK - low).total_seconds(), MIN_SPAN_S)
 
 
 def _paged_window(ctx: PullContext, params: dict[str, Any]) -> Iterator[tuple[list, int | None]]:
@@ -199,17 +224,44 @@ def _paged_window(ctx: PullContext, params: dict[str, Any]) -> Iterator[tuple[li
 
 
 def pull_adjustments(ctx: PullContext) -> None:
-    cp = dict(ctx.checkpoint)
-    cp.setdefault("window_from", cp.get("since"))
-    cp.setdefault("span_s", INITIAL_SPAN_S)
-    consume(ctx, _window_batches(ctx, cp, _whole_window, ADJUSTMENT_WINDOW_TARGET,
-                                 count_each=True))
+    consume(ctx, _adjustment_batches(ctx, dict(ctx.checkpoint)))
+
+
+def _adjustment_limit() -> int:
+    """Asked of every unpaginated call: getting this many back means it was cut short."""
+    return ADJUSTMENT_WINDOW_TARGET * OVERFULL + 1
+
+
+def _adjustment_batches(ctx: PullContext, cp: dict) -> Iterator[Batch]:
+    """One call from the watermark when it holds them all; else date windows it sizes.
+
+    The single call is handed over as one batch (at most a window's worth of records) with
+    the checkpoint that ends the read, so a crash before it is written re-reads that one call
+    and a crash after it re-reads nothing. A call cut short is not written: its records are a
+    sample of `updatedAt`s that sizes the windows, which are then read as before.
+    """
+    if cp.get("mode") == "done":
+        return
+    resource = ctx.obj.resources[0]
+    if cp.get("mode") != "windows":
+        limit = _adjustment_limit()
+        params: dict[str, Any] = {"includeLineItems": True, "limit": limit}
+        if cp.get("since"):
+            params["updatedAfter"] = cp["since"]
+        records = ctx.qb.list_all(resource, params)
+        if len(records) < limit:
+            yield Batch(resource, records, {"mode": "done"}, len(records))
+            return
+        _start_windows(cp, records, len(records), ADJUSTMENT_WINDOW_TARGET)
+        yield Batch(resource, [], dict(cp))
+    yield from _window_batches(ctx, cp, _whole_window, ADJUSTMENT_WINDOW_TARGET,
+                               count_each=True)
 
 
 def _whole_window(ctx: PullContext, params: dict[str, Any]) -> Iterator[tuple[list, int | None]]:
     """One unpaginated call; a window cut short by `limit` reports no count (too big)."""
     everything = params.pop("_everything", False)
-    limit = ADJUSTMENT_WINDOW_TARGET * OVERFULL + 1
+    limit = _adjustment_limit()
     query = {**params, "includeLineItems": True}
     if not everything:
         query["limit"] = limit
@@ -226,7 +278,8 @@ def _window_batches(ctx: PullContext, cp: dict, read_window, target: int,
 
     A window's checkpoint is handed over with its last batch, so a restart re-reads at most
     the window in hand. Spans adapt to the density seen, aiming at `target` records; a window
-    found to hold far more is shrunk and asked again before anything of it is written.
+    found to hold far more is shrunk and asked again before anything of it is written; an
+    empty one is followed by the open rest.
     """
     resource = ctx.obj.resources[0]
     restarts = 0
@@ -247,9 +300,8 @@ def _window_batches(ctx: PullContext, cp: dict, read_window, target: int,
             first, count = next(pages)
             too_big = count is None or count > target * OVERFULL
             if too_big and span > MIN_SPAN_S and low.astimezone(UTC) < utcnow():
-                # Nothing written yet: ask a window sized by the density just seen.
-                guess = _density_span(first, count or len(first), target) or span / 4
-                cp["span_s"] = max(min(guess, span / 2), MIN_SPAN_S)
+                # Nothing written yet: ask a smaller window, sized by what was just seen.
+                _size_from_sample(cp, low, first, count or len(first), target, cap=span)
                 pages.close()
                 continue
             if count is None:  # cannot shrink further: read the window whole
@@ -269,9 +321,15 @@ def _window_batches(ctx: PullContext, cp: dict, read_window, target: int,
         if final:
             yield held
             return
-        factor = 2.0 if seen == 0 else min(max(target * 0.8 / seen, 0.25), 4.0)
-        cp["window_from"] = (high + timedelta(seconds=1)).isoformat(timespec="seconds")
-        cp["span_s"] = max(span * factor, MIN_SPAN_S)
+        after = high + timedelta(seconds=1)
+        cp["window_from"] = after.isoformat(timespec="seconds")
+        # After a window up to a sample's oldest record, the sample's density; after an empty
+        # window, the rest in one open window (a rest too big for it is a sample to size by);
+        # else the span scaled by how full this window was.
+        span = cp.pop("next_span_s", None) or (
+            _open_span(after) if seen == 0
+            else max(span * min(max(target * 0.8 / seen, 0.25), 4.0), MIN_SPAN_S))
+        cp["span_s"] = span
         held.checkpoint = {"window_from": cp["window_from"], "span_s": cp["span_s"],
-                           "mode": cp.get("mode")}
+                           "mode": cp.get("mode"), "next_span_s": None}
         yield held
