@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from webapp.sync.fields import Field, MappingError, Ref, Timestamp, apply_fields
+from webapp.sync.fields import Field, MappingError, Ref, Timestamp, apply_fields, compile_fields
 
 DIRECTIONS = ("both", "pull")
 LIST, TRANSACTION, ADJUSTMENT = "list", "transaction", "adjustment"
@@ -72,20 +72,25 @@ class SyncObject:
 
     @classmethod
     def lines_to_local(cls, record: dict[str, Any]) -> list[tuple[dict, dict, dict]]:
-        """[(line columns, line base, {Ref: QuickBooks id})] for each line, in order."""
+        """[(line columns, line base, {Ref: QuickBooks id})] for each line, in order; the line
+        base carries the references' QuickBooks ids too."""
         if cls.line_model is None:
             return []
         lines = record.get("lines")
         if not isinstance(lines, list):
             raise MappingError("lines should be a list")
         out = []
+        apply, refs = compile_fields(cls.line_fields), cls.line_refs
         for line in lines:
             if not isinstance(line, dict):
                 raise MappingError("a line should be an object")
             values: dict[str, Any] = {"qb_line_id": line.get("id")}
             base: dict[str, Any] = {"qb_line_id": values["qb_line_id"]}
-            apply_fields(cls.line_fields, line, values, base)
-            out.append((values, base, {ref: ref.qb_id(line) for ref in cls.line_refs}))
+            apply(line, values, base)
+            line_refs = {}
+            for ref in refs:
+                line_refs[ref] = base[ref.qb_column] = ref.qb_id(line)
+            out.append((values, base, line_refs))
         return out
 
     @classmethod

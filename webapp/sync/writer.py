@@ -15,11 +15,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from sqlalchemy import delete, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import delete, select, update
 
 from webapp.extensions import db
+from webapp.sync.bulk import insert_rows, upsert
 from webapp.sync.fields import MappingError
 
 if TYPE_CHECKING:
@@ -39,6 +38,8 @@ class Mapped:
     lines: list[tuple[dict[str, Any], dict[Any, str | None]]]
     sync_hash: str = ""
     base: dict[str, Any] = field(default_factory=dict)
+    # (Ref, QuickBooks id) of every set reference, the lines' included
+    pairs: list[tuple[Any, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -50,30 +51,6 @@ class PageResult:
     last_record_id: str | None = None
     max_updated: str | None = None
     oldest_failed: str | None = None  # the watermark must not pass a record that failed
-
-
-_UPSERTS: dict[tuple, Any] = {}
-
-
-def upsert(table, rows: list[dict[str, Any]]) -> dict[str, int]:
-    """`INSERT … ON CONFLICT (qb_id) DO UPDATE` on SQLite and PostgreSQL: {qb_id: id}.
-
-    One statement per table and column set, executed for many rows: SQLAlchemy compiles it
-    once and batches the rows ("insertmanyvalues"), which is what makes a page cheap.
-    """
-    if not rows:
-        return {}
-    dialect = db.session.get_bind().dialect.name
-    key = (dialect, table.name, tuple(rows[0]))
-    stmt = _UPSERTS.get(key)
-    if stmt is None:
-        builder = pg_insert if dialect == "postgresql" else sqlite_insert
-        stmt = builder(table)
-        columns = [c for c in rows[0] if c not in ("id", "qb_id")]
-        stmt = _UPSERTS[key] = stmt.on_conflict_do_update(
-            index_elements=[table.c.qb_id], set_={c: stmt.excluded[c] for c in columns}
-        ).returning(table.c.id, table.c.qb_id)
-    return {qb_id: row_id for row_id, qb_id in db.session.execute(stmt, rows)}
 
 
 class PageWriter:
@@ -98,12 +75,11 @@ class PageWriter:
         for ref, qb_id in refs.items():
             base[ref.qb_column] = qb_id
         if obj.line_model is not None:
-            base["lines"] = [
-                {**line_base, **{ref.qb_column: qb for ref, qb in line_refs.items()}}
-                for _, line_base, line_refs in lines
-            ]
+            base["lines"] = [line_base for _, line_base, _ in lines]
+        pairs = [(ref, qb_id) for ref, qb_id in refs.items() if qb_id]
+        pairs += [(ref, qb_id) for _, _, lr in lines for ref, qb_id in lr.items() if qb_id]
         return Mapped(record["id"], record.get("revisionNumber"), obj.updated_at(record),
-                      values, refs, [(lv, lr) for lv, _, lr in lines], sync_hash, base)
+                      values, refs, [(lv, lr) for lv, _, lr in lines], sync_hash, base, pairs)
 
     @staticmethod
     def record_hash(record: dict) -> str:
@@ -161,7 +137,7 @@ class PageWriter:
             and link.get("id")
         )
         rows = [self._row(obj, m) for m in changed]
-        ids = upsert(table, rows)
+        ids = upsert(table, rows, {qb_id: row.id for qb_id, row in existing.items()})
         for m in changed:
             if m.qb_id in existing:
                 result.updated += 1
@@ -169,7 +145,7 @@ class PageWriter:
                 result.created += 1
         self._link_self_refs(obj, changed, ids)
         if obj.line_model is not None:
-            self._replace_lines(obj, changed, ids)
+            self._replace_lines(obj, changed, ids, existing)
         return result
 
     @staticmethod
@@ -199,9 +175,8 @@ class PageWriter:
         in_page = {m.qb_id for m in changed}
         wanted: dict[str, set[str]] = {}
         for m in changed:
-            pairs = list(m.refs.items()) + [p for _, lr in m.lines for p in lr.items()]
-            for ref, qb_id in pairs:
-                if qb_id and not (ref.target == obj.name and qb_id in in_page):
+            for ref, qb_id in m.pairs:
+                if not (ref.target == obj.name and qb_id in in_page):
                     wanted.setdefault(ref.target, set()).add(qb_id)
         self.local = self.resolver.resolve(wanted)
         kept = []
@@ -224,9 +199,8 @@ class PageWriter:
         return kept
 
     def _broken_ref(self, obj, m: Mapped, in_page: set[str]):
-        pairs = list(m.refs.items()) + [p for _, lr in m.lines for p in lr.items()]
-        for ref, qb_id in pairs:
-            if not qb_id or (ref.target == obj.name and qb_id in in_page):
+        for ref, qb_id in m.pairs:
+            if ref.target == obj.name and qb_id in in_page:
                 continue
             if qb_id not in self.local.get(ref.target, {}):
                 return ref, qb_id
@@ -261,21 +235,23 @@ class PageWriter:
                 )
                 db.session.execute(stmt, links, execution_options={"synchronize_session": False})
 
-    def _replace_lines(self, obj, changed: list[Mapped], ids: dict[str, int]) -> None:
+    def _replace_lines(self, obj, changed: list[Mapped], ids: dict[str, int],
+                       existing: dict) -> None:
         """QuickBooks replaces all lines of a transaction on update; so do we."""
         line_table = obj.line_model.__table__
         parent = line_table.c[obj.line_parent]
-        header_ids = [ids[m.qb_id] for m in changed]
-        if not header_ids:
-            return
-        db.session.execute(delete(line_table).where(parent.in_(header_ids)))
+        # Only headers that existed before this page can have lines to replace.
+        header_ids = [ids[m.qb_id] for m in changed if m.qb_id in existing]
+        if header_ids:
+            db.session.execute(delete(line_table).where(parent.in_(header_ids)))
         rows = []
         for m in changed:
-            for position, (values, refs) in enumerate(m.lines):
-                row = {**values, obj.line_parent: ids[m.qb_id], "position": position}
+            header_id = ids[m.qb_id]
+            for position, (row, refs) in enumerate(m.lines):  # the mapped values become the row
+                row[obj.line_parent] = header_id
+                row["position"] = position
                 for ref, qb_id in refs.items():
                     row[ref.qb_column] = qb_id
                     row[ref.column] = self.local.get(ref.target, {}).get(qb_id) if qb_id else None
                 rows.append(row)
-        if rows:
-            db.session.execute(insert(line_table), rows)
+        insert_rows(line_table, rows)
