@@ -19,6 +19,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from webapp.extensions import db
 
 _STATEMENTS: dict[tuple, Bulk] = {}
+SQLITE_MAX_VARIABLES = 32766  # SQLite's default limit on parameters per statement since 3.32
 _UNSET = object()
 
 
@@ -35,10 +36,19 @@ class Bulk:
             )
         else:
             stmt = insert(table)
-        # Named parameters on every driver, so the rows can stay dicts.
-        named = type(dialect)(paramstyle="named") if dialect.positional else dialect
-        compiled = stmt.compile(dialect=named, column_keys=list(columns))
-        self.sql = str(compiled)
+        compiled = stmt.compile(dialect=dialect, column_keys=list(columns))
+        self.sql = compiled.string
+        self.multirow = None
+        if dialect.name == "sqlite":
+            # sqlite3 releases the GIL around every row of an executemany; with the page
+            # prefetch thread wanting it back each time, that handoff cost more than the
+            # insert. One multi-row VALUES statement per chunk steps once instead.
+            self.order = list(compiled.positiontup)
+            one = "(" + ", ".join(["?"] * len(self.order)) + ")"
+            head, found, tail = self.sql.partition(" VALUES " + one)
+            if not found:
+                raise ValueError(f"unexpected INSERT form: {self.sql[:200]}")
+            self.multirow = (head + " VALUES ", one, tail)
         # Columns the rows leave out but that have a Python-side default are in the SQL too
         # (SQLAlchemy fills them in per row; here they are filled in once per call).
         self.defaults = {
@@ -71,7 +81,17 @@ class Bulk:
                 if value is not last:
                     last, done = value, processor(value)
                 row[column] = done
-        db.session.connection().exec_driver_sql(self.sql, rows)
+        connection = db.session.connection()
+        if self.multirow is None:  # psycopg pipelines an executemany of dicts itself
+            connection.exec_driver_sql(self.sql, rows)
+            return
+        head, one, tail = self.multirow
+        order = self.order
+        per_statement = max(SQLITE_MAX_VARIABLES // len(order), 1)
+        for start in range(0, len(rows), per_statement):
+            chunk = rows[start : start + per_statement]
+            values = tuple([row[column] for row in chunk for column in order])
+            connection.exec_driver_sql(head + ", ".join([one] * len(chunk)) + tail, values)
 
 
 def upsert(table: Table, rows: list[dict[str, Any]], known: dict[str, int]) -> dict[str, int]:

@@ -54,6 +54,8 @@ class PullContext:
             stamp_seen=datetime.fromisoformat(stamp) if stamp else None,
         )
         self.resolver.writer = self.writer
+        # Linked sales orders are read again after incremental pulls only (see refresh).
+        self.writer.track_links = self.checkpoint.get("full") is False
 
     def report_error(self, obj: type[SyncObject], record: dict, code: str, message: str,
                      retryable: bool = False) -> None:
@@ -81,6 +83,7 @@ class PullContext:
         if self.writer.linked:  # kept with the checkpoint: a resume still refreshes them
             self.checkpoint["linked"] = sorted(set(self.checkpoint.get("linked") or [])
                                                | self.writer.linked)
+            self.writer.linked.clear()
         if result.oldest_failed:
             held = self.checkpoint.get("oldest_failed")
             if held is None or _later(held, result.oldest_failed) == held:
@@ -123,6 +126,18 @@ def run_object(session_id: int, object_name: str, qb: QuickBooks, *,
                on_progress: Callable[[SyncObjectRun], None] | None = None,
                settings: dict | None = None) -> SyncObjectRun:
     """Pull `object_name` for the session, resuming from the run's checkpoint."""
+    orm = db.session()
+    expire = orm.expire_on_commit
+    # One commit per page: reloading the run and session rows after each (expiry) would cost
+    # two queries a page. They are this worker's to write; the cancel flag is read elsewhere.
+    orm.expire_on_commit = False
+    try:
+        return _run_object(session_id, object_name, qb, is_cancelled, on_progress, settings)
+    finally:
+        orm.expire_on_commit = expire
+
+
+def _run_object(session_id, object_name, qb, is_cancelled, on_progress, settings):
     from webapp.sync import deletions, pulls, refresh
 
     session = db.session.get(SyncSession, session_id)
@@ -166,6 +181,7 @@ def _plan_pull(ctx: PullContext) -> None:
         "full": full,
         "compare_ids": full and has_rows,
     }
+    ctx.writer.track_links = not full
     if full and has_rows:
         ctx.checkpoint["seen_stamp"] = started.isoformat()
         ctx.writer.stamp_seen = started

@@ -42,7 +42,12 @@ class RefResolver:
 
     def local_ids(self, target: str, qb_ids: set[str]) -> dict[str, int]:
         table = self.registry.get(target).model.__table__
-        known = self.known.setdefault(target, {})
+        known = self.known.get(target)
+        if known is None:  # one read of the whole id map beats a query on every page
+            known = self.known[target] = {
+                qb_id: row_id for qb_id, row_id in db.session.execute(
+                    select(table.c.qb_id, table.c.id).where(table.c.qb_id.is_not(None)))
+            }
         found = {qb_id: known[qb_id] for qb_id in qb_ids if qb_id in known}
         ids = sorted(qb_ids - found.keys())
         for start in range(0, len(ids), 500):

@@ -65,7 +65,9 @@ class PageWriter:
         # (object, QuickBooks id) of records that failed to map in this run: reported once,
         # never fetched again as someone's reference.
         self.unwritable: set[tuple[str, str]] = set()
-        self.linked: set[str] = set()  # sales orders linked to invoices written in this run
+        # Sales orders linked to the invoices read since the last commit (when tracked).
+        self.track_links = False
+        self.linked: set[str] = set()
 
     def map_record(self, obj: type[SyncObject], resource: str, record: dict,
                    sync_hash: str) -> Mapped:
@@ -131,11 +133,13 @@ class PageWriter:
             except MappingError as error:
                 self._mapping_failed(obj, record, error, result)
         changed = self._resolve(obj, changed, result)
-        self.linked.update(
-            link["id"] for record, _ in incoming for link in record.get("linkedTransactions") or []
-            if isinstance(link, dict) and link.get("transactionType") == "sales_order"
-            and link.get("id")
-        )
+        if self.track_links:
+            self.linked.update(
+                link["id"] for record, _ in incoming
+                for link in record.get("linkedTransactions") or []
+                if isinstance(link, dict) and link.get("transactionType") == "sales_order"
+                and link.get("id")
+            )
         rows = [self._row(obj, m) for m in changed]
         ids = upsert(table, rows, {qb_id: row.id for qb_id, row in existing.items()})
         for m in changed:
