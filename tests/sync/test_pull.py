@@ -340,3 +340,27 @@ def test_a_record_a_full_pull_missed_is_not_taken_for_deleted(sync_app, sim, qb)
     assert kept.qb_deleted_at is None and kept.is_active is victim["isActive"]
     gone = db.session.scalar(select(Vendor).where(Vendor.qb_id == doomed["id"]))
     assert gone.qb_deleted_at is not None
+
+
+def test_deleting_an_invoice_gives_its_sales_order_back_its_quantities(sync_app, sim, qb):
+    sync()
+    invoices = qb.list_page("invoices", {"limit": 150, "includeLinkedTransactions": True})
+    invoice = next(i for i in invoices["data"] if any(
+        link["transactionType"] == "sales_order" for link in i["linkedTransactions"]))
+    order_id = next(link["id"] for link in invoice["linkedTransactions"]
+                    if link["transactionType"] == "sales_order")
+
+    def invoiced_locally():
+        order = db.session.scalar(select(SalesOrder).where(SalesOrder.qb_id == order_id))
+        return {line.qb_line_id: line.quantity_invoiced for line in order.lines}
+
+    before = invoiced_locally()
+    sim.edits({"delete": {"resource": "invoices", "id": invoice["id"]}})
+    doc = sync()  # incremental: the invoice is in the deleted list, the order did not change
+    assert objects_by_name(doc)["invoice"]["deleted"] == 1
+    wire = qb.list_page("sales-orders", {"ids": [order_id], "includeLineItems": True})["data"][0]
+    expected = {line["id"]: Decimal(str(line["quantityInvoiced"])) for line in wire["lines"]
+                if line.get("quantityInvoiced") is not None}
+    db.session.expire_all()
+    after = {k: v for k, v in invoiced_locally().items() if v is not None}
+    assert after == expected and after != {k: v for k, v in before.items() if v is not None}

@@ -94,6 +94,12 @@ class SyncObject:
         return out
 
     @classmethod
+    def linked_sales_orders(cls, record: dict[str, Any]) -> list[str]:
+        """QuickBooks ids of the sales orders this record changes without their revision
+        moving (invoices: the orders they invoice); read again after incremental pulls."""
+        return []
+
+    @classmethod
     def is_active(cls, record: dict[str, Any]) -> bool:
         return record.get("isActive", True) is not False
 

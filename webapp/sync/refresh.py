@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from webapp.extensions import db
 from webapp.models.wms import Customer, Item
-from webapp.sync.base import LIST
+from webapp.sync.objects.invoice import LINKED_KEY
 from webapp.sync.objects.item import ITEM_TYPES
 from webapp.sync.refs import IDS_PER_CALL
 
@@ -54,7 +54,13 @@ def affected(ctx: PullContext) -> dict[str, dict[str, list[str]]]:
         ids |= _ancestors(ids)  # a job's balance counts in its parents' total balance
         if ids:
             targets["customer"] = {"customers": sorted(ids)}
-    linked = sorted(set(ctx.checkpoint.get("linked") or []) | ctx.writer.linked)
+    linked = set(ctx.checkpoint.get("linked") or []) | ctx.writer.linked
+    # Deleted this run: what they linked to is only in their own last synced copy.
+    deleted = select(header.c.sync_base).where(
+        header.c.synced_at >= since, header.c.qb_deleted_at.is_not(None))
+    for base in db.session.scalars(deleted):
+        linked.update((base or {}).get(LINKED_KEY) or ())
+    linked = sorted(linked)
     if linked:
         targets["sales_order"] = {"sales-orders": linked}
     return targets
@@ -82,10 +88,9 @@ def refresh(ctx: PullContext) -> int:
         for resource, ids in by_resource.items():
             for start in range(0, len(ids), IDS_PER_CALL):
                 chunk = ids[start : start + IDS_PER_CALL]
-                params = {"ids": chunk, **target_obj.list_params}
-                if target_obj.kind == LIST:
-                    params["status"] = "all"
-                records = ctx.qb.list_page(resource, params)["data"]
+                # Ids QuickBooks no longer knows (a linked order deleted since) are left
+                # to the deletion checks; the others are read in one call.
+                records, _gone = ctx.resolver.lookup(resource, chunk)
                 result = ctx.writer.write(target_obj, resource, records)
                 rewritten += result.updated
     return rewritten

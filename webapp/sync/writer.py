@@ -134,12 +134,8 @@ class PageWriter:
                 self._mapping_failed(obj, record, error, result)
         changed = self._resolve(obj, changed, result)
         if self.track_links:
-            self.linked.update(
-                link["id"] for record, _ in incoming
-                for link in record.get("linkedTransactions") or []
-                if isinstance(link, dict) and link.get("transactionType") == "sales_order"
-                and link.get("id")
-            )
+            for record, _ in incoming:
+                self.linked.update(obj.linked_sales_orders(record))
         rows = [self._row(obj, m) for m in changed]
         ids = upsert(table, rows, {qb_id: row.id for qb_id, row in existing.items()})
         for m in changed:

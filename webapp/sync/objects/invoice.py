@@ -1,5 +1,7 @@
 """Invoices with their lines, from QuickBooks to the WMS only."""
 
+from typing import Any
+
 from webapp.models.wms import Invoice, InvoiceLine
 from webapp.sync.base import TRANSACTION, SyncObject
 from webapp.sync.fields import Bool, Day, Number
@@ -9,6 +11,8 @@ from webapp.sync.objects._transaction import (
     LINE_FIELDS,
     LINE_ITEM,
 )
+
+LINKED_KEY = "linked_sales_orders"  # in `sync_base`: the sales orders the invoice invoiced
 
 
 class InvoiceSync(SyncObject):
@@ -35,3 +39,19 @@ class InvoiceSync(SyncObject):
     line_parent = "invoice_id"
     line_fields = {**LINE_FIELDS, "service_date": Day("serviceDate")}
     line_refs = (LINE_ITEM,)
+
+    @classmethod
+    def to_local(cls, record: dict[str, Any], resource: str) -> tuple[dict, dict]:
+        values, base = super().to_local(record, resource)
+        # Kept with the invoice: once it is deleted, QuickBooks no longer says which orders
+        # it invoiced, and their invoiced quantities go back without a new revision.
+        base[LINKED_KEY] = cls.linked_sales_orders(record)
+        return values, base
+
+    @classmethod
+    def linked_sales_orders(cls, record: dict[str, Any]) -> list[str]:
+        return sorted({
+            link["id"] for link in record.get("linkedTransactions") or ()
+            if isinstance(link, dict) and link.get("transactionType") == "sales_order"
+            and isinstance(link.get("id"), str)
+        })
