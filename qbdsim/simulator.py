@@ -87,19 +87,24 @@ class Simulator:
 
     @contextmanager
     def quickbooks(self):
-        """Hold QuickBooks for one request: closed -> error at once; else latency, then faults."""
+        """Hold QuickBooks for one request: closed -> error at once; else faults, the work,
+        and the latency: a request takes the configured latency in all, its own work
+        included, as a QuickBooks request's time is QuickBooks' work."""
         with self._qb_lock:
             self.in_flight += 1
             self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+            started = time.monotonic()
+            delay = 0.0
             try:
                 if not self.faults.qb_running:
                     raise qb_not_running()
                 delay = self.faults.delay_s(self.rng)
-                if delay:
-                    time.sleep(delay)
                 error = self.faults.roll(self.rng)
                 if error is not None:
                     raise error
                 yield
             finally:
+                remaining = delay - (time.monotonic() - started)
+                if remaining > 0:
+                    time.sleep(remaining)
                 self.in_flight -= 1
