@@ -98,6 +98,9 @@ class AppContext(Middleware):
     def after_process_boot(self, broker) -> None:
         if self.app is None and self.boot is not None:
             self.app = self.boot(broker)
+        from webapp.sync.engine import freeze_long_lived
+
+        freeze_long_lived()  # the app and modules live as long as the process
 
     def before_process_message(self, broker, message) -> None:
         context = self.app.app_context()

@@ -1,10 +1,11 @@
-"""One Alembic migration creates the whole schema, and it equals the models, on both databases."""
+"""The Alembic migrations create the whole schema, equal to the models, on both databases; data
+migrations do what they say."""
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from tests.conftest import make_app
 from webapp.extensions import db
@@ -39,3 +40,26 @@ def test_migrations_equal_models_on_sqlite(tmp_path):
 @pytest.mark.postgres
 def test_migrations_equal_models_on_postgresql(postgres_url):
     _migrate_and_compare(postgres_url)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_invoices_synced_before_0002_are_read_again_once(backend, tmp_path, request):
+    uri = (f"sqlite:///{tmp_path}/m.db" if backend == "sqlite"
+           else request.getfixturevalue("postgres_url"))
+    app = make_app(uri)
+    with app.app_context():
+        upgrade(revision="0001")
+        with db.engine.begin() as conn:
+            conn.execute(text(
+                "INSERT INTO wms_invoice (qb_id, sync_hash, is_active, transaction_date)"
+                " VALUES ('INV-1', 'abc', true, '2026-01-02')"))
+            conn.execute(text(
+                "INSERT INTO sync_state (end_user_id, object_name, watermark) VALUES"
+                " ('eu', 'invoice', '2026-01-01T00:00:00+00:00'),"
+                " ('eu', 'customer', '2026-01-01T00:00:00+00:00')"))
+        upgrade()
+        with db.engine.connect() as conn:
+            assert conn.scalar(text("SELECT sync_hash FROM wms_invoice")) is None
+            marks = dict(conn.execute(text("SELECT object_name, watermark FROM sync_state")).all())
+        assert marks == {"invoice": None, "customer": "2026-01-01T00:00:00+00:00"}
+        db.engine.dispose()

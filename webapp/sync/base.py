@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 from webapp.sync.fields import Field, MappingError, Ref, Timestamp, apply_fields, compile_fields
 
 DIRECTIONS = ("both", "pull")
+LINKED_SALES_ORDERS = "linked_sales_orders"  # the key in `sync_base` (see links_sales_orders)
 LIST, TRANSACTION, ADJUSTMENT = "list", "transaction", "adjustment"
 
 
@@ -36,6 +37,9 @@ class SyncObject:
     line_parent: ClassVar[str] = ""
     line_fields: ClassVar[dict[str, Field]] = {}
     line_refs: ClassVar[tuple[Ref, ...]] = ()
+    # Records that change sales orders without their revision moving (invoices): their
+    # `linked_sales_orders` are kept in `sync_base` and read again after incremental pulls.
+    links_sales_orders: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

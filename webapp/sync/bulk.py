@@ -19,7 +19,6 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from webapp.extensions import db
 
 _STATEMENTS: dict[tuple, Bulk] = {}
-SQLITE_MAX_VARIABLES = 32766  # SQLite's default limit on parameters per statement since 3.32
 _UNSET = object()
 
 
@@ -49,6 +48,8 @@ class Bulk:
             if not found:
                 raise ValueError(f"unexpected INSERT form: {self.sql[:200]}")
             self.multirow = (head + " VALUES ", one, tail)
+            # SQLAlchemy knows the build's limit (999 before SQLite 3.32)
+            self.max_parameters = dialect.insertmanyvalues_max_parameters
         # Columns the rows leave out but that have a Python-side default are in the SQL too
         # (SQLAlchemy fills them in per row; here they are filled in once per call).
         self.defaults = {
@@ -87,7 +88,7 @@ class Bulk:
             return
         head, one, tail = self.multirow
         order = self.order
-        per_statement = max(SQLITE_MAX_VARIABLES // len(order), 1)
+        per_statement = max(self.max_parameters // len(order), 1)
         for start in range(0, len(rows), per_statement):
             chunk = rows[start : start + per_statement]
             values = tuple([row[column] for row in chunk for column in order])

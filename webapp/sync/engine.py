@@ -125,9 +125,9 @@ def _state(session: SyncSession, name: str) -> SyncState:
 _frozen = False
 
 
-def _freeze_long_lived() -> None:
-    """Once per process: move what is alive now (modules, the app, SQLAlchemy's metadata)
-    out of the garbage collector's sight (`gc.freeze`).
+def freeze_long_lived() -> None:
+    """Once per process, at worker boot: move what is alive now (modules, the app,
+    SQLAlchemy's metadata) out of the garbage collector's sight (`gc.freeze`).
 
     A pull allocates millions of short-lived objects, so full collections come often, and
     each walked the whole heap holding the interpreter lock for ~100 ms — while the page
@@ -147,7 +147,7 @@ def run_object(session_id: int, object_name: str, qb: QuickBooks, *,
                on_progress: Callable[[SyncObjectRun], None] | None = None,
                settings: dict | None = None) -> SyncObjectRun:
     """Pull `object_name` for the session, resuming from the run's checkpoint."""
-    _freeze_long_lived()
+    freeze_long_lived()  # workers do it at boot; the CLI and tests here
     orm = db.session()
     expire = orm.expire_on_commit
     # One commit per page: reloading the run and session rows after each (expiry) would cost

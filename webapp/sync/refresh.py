@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from webapp.extensions import db
 from webapp.models.wms import Customer, Item
-from webapp.sync.objects.invoice import LINKED_KEY
+from webapp.sync.base import LINKED_SALES_ORDERS
 from webapp.sync.objects.item import ITEM_TYPES
 from webapp.sync.refs import IDS_PER_CALL
 
@@ -55,11 +55,11 @@ def affected(ctx: PullContext) -> dict[str, dict[str, list[str]]]:
         if ids:
             targets["customer"] = {"customers": sorted(ids)}
     linked = set(ctx.checkpoint.get("linked") or []) | ctx.writer.linked
-    # Deleted this run: what they linked to is only in their own last synced copy.
-    deleted = select(header.c.sync_base).where(
-        header.c.synced_at >= since, header.c.qb_deleted_at.is_not(None))
-    for base in db.session.scalars(deleted):
-        linked.update((base or {}).get(LINKED_KEY) or ())
+    if obj.links_sales_orders:  # deleted this run: their links are in their last synced copy
+        deleted = select(header.c.sync_base).where(
+            header.c.synced_at >= since, header.c.qb_deleted_at.is_not(None))
+        for base in db.session.scalars(deleted):
+            linked.update((base or {}).get(LINKED_SALES_ORDERS) or ())
     linked = sorted(linked)
     if linked:
         targets["sales_order"] = {"sales-orders": linked}

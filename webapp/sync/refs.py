@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from webapp.sync.writer import PageWriter
 
 IDS_PER_CALL = 100
+PRELOAD_AFTER = 3  # pages asking for one target's ids before its whole id map is read
 MAX_DEPTH = 3
 
 
@@ -34,6 +35,7 @@ class RefResolver:
         # Local ids found so far in this run (rows are not deleted while a pull runs, and a
         # failed page ends the run): the same items and customers recur on every page.
         self.known: dict[str, dict[str, int]] = {}
+        self._asked: dict[str, int] = {}  # pages that needed ids of each target
         # A record read by id must look exactly as when listed (same fingerprint).
         self._params = {
             res: {**obj.list_params, **({"status": "all"} if obj.kind == LIST else {})}
@@ -42,12 +44,13 @@ class RefResolver:
 
     def local_ids(self, target: str, qb_ids: set[str]) -> dict[str, int]:
         table = self.registry.get(target).model.__table__
-        known = self.known.get(target)
-        if known is None:  # one read of the whole id map beats a query on every page
-            known = self.known[target] = {
-                qb_id: row_id for qb_id, row_id in db.session.execute(
+        known = self.known.setdefault(target, {})
+        asked = self._asked[target] = self._asked.get(target, 0) + 1
+        if asked == PRELOAD_AFTER:  # a long pull: one read of the whole id map beats a query
+            known.update(  # on every page
+                (qb_id, row_id) for qb_id, row_id in db.session.execute(
                     select(table.c.qb_id, table.c.id).where(table.c.qb_id.is_not(None)))
-            }
+            )
         found = {qb_id: known[qb_id] for qb_id in qb_ids if qb_id in known}
         ids = sorted(qb_ids - found.keys())
         for start in range(0, len(ids), 500):

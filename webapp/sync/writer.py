@@ -18,6 +18,7 @@ import orjson
 from sqlalchemy import delete, select, update
 
 from webapp.extensions import db
+from webapp.sync.base import LINKED_SALES_ORDERS
 from webapp.sync.bulk import insert_rows, upsert
 from webapp.sync.fields import MappingError
 
@@ -89,9 +90,19 @@ class PageWriter:
         QuickBooks sends its fields in a fixed order, so no sorting is needed)."""
         return hashlib.blake2b(orjson.dumps(record), digest_size=32).hexdigest()
 
+    @staticmethod
+    def _last_of_each(records: list[dict]) -> list[dict]:
+        """The page with a record QuickBooks listed twice kept once (its last copy)."""
+        ids = [r.get("id") for r in records]
+        if len(set(ids)) == len(ids):
+            return records
+        last = {qb_id: n for n, qb_id in enumerate(ids) if isinstance(qb_id, str)}
+        return [r for n, r in enumerate(records) if last.get(ids[n], n) == n]
+
     def write(self, obj: type[SyncObject], resource: str, records: list[dict]) -> PageResult:
         result = PageResult()
         table = obj.model.__table__
+        records = self._last_of_each(records)
         incoming = []
         newest = None
         if self.stamp_seen is not None:  # every record QuickBooks listed exists, readable or not
@@ -133,9 +144,8 @@ class PageWriter:
             except MappingError as error:
                 self._mapping_failed(obj, record, error, result)
         changed = self._resolve(obj, changed, result)
-        if self.track_links:
-            for record, _ in incoming:
-                self.linked.update(obj.linked_sales_orders(record))
+        if self.track_links and obj.links_sales_orders:
+            self._note_links(obj, incoming, changed, existing)
         rows = [self._row(obj, m) for m in changed]
         ids = upsert(table, rows, {qb_id: row.id for qb_id, row in existing.items()})
         for m in changed:
@@ -147,6 +157,18 @@ class PageWriter:
         if obj.line_model is not None:
             self._replace_lines(obj, changed, ids, existing)
         return result
+
+    def _note_links(self, obj, incoming, changed: list[Mapped], existing: dict) -> None:
+        """Sales orders to read again: those the records link to now, and those the changed
+        ones linked to before (a voided or edited invoice drops its links)."""
+        for record, _ in incoming:
+            self.linked.update(obj.linked_sales_orders(record))
+        before = [existing[m.qb_id].id for m in changed if m.qb_id in existing]
+        if before:
+            table = obj.model.__table__
+            for base in db.session.scalars(select(table.c.sync_base).where(
+                    table.c.id.in_(before))):
+                self.linked.update((base or {}).get(LINKED_SALES_ORDERS) or ())
 
     @staticmethod
     def _note_failed(result: PageResult, updated_at) -> None:

@@ -3,7 +3,7 @@
 from typing import Any
 
 from webapp.models.wms import Invoice, InvoiceLine
-from webapp.sync.base import TRANSACTION, SyncObject
+from webapp.sync.base import LINKED_SALES_ORDERS, TRANSACTION, SyncObject
 from webapp.sync.fields import Bool, Day, Number
 from webapp.sync.objects._transaction import (
     CUSTOMER,
@@ -11,8 +11,6 @@ from webapp.sync.objects._transaction import (
     LINE_FIELDS,
     LINE_ITEM,
 )
-
-LINKED_KEY = "linked_sales_orders"  # in `sync_base`: the sales orders the invoice invoiced
 
 
 class InvoiceSync(SyncObject):
@@ -39,13 +37,14 @@ class InvoiceSync(SyncObject):
     line_parent = "invoice_id"
     line_fields = {**LINE_FIELDS, "service_date": Day("serviceDate")}
     line_refs = (LINE_ITEM,)
+    links_sales_orders = True
 
     @classmethod
     def to_local(cls, record: dict[str, Any], resource: str) -> tuple[dict, dict]:
         values, base = super().to_local(record, resource)
         # Kept with the invoice: once it is deleted, QuickBooks no longer says which orders
         # it invoiced, and their invoiced quantities go back without a new revision.
-        base[LINKED_KEY] = cls.linked_sales_orders(record)
+        base[LINKED_SALES_ORDERS] = cls.linked_sales_orders(record)
         return values, base
 
     @classmethod
