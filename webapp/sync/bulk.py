@@ -28,27 +28,24 @@ class Bulk:
     def __init__(self, table: Table, columns: tuple[str, ...], dialect, *, upsert: bool):
         if upsert:
             builder = pg_insert if dialect.name == "postgresql" else sqlite_insert
-            stmt = builder(table)
+            stmt = builder(table).inline()  # no RETURNING of the primary key
             stmt = stmt.on_conflict_do_update(
                 index_elements=[table.c.qb_id],
                 set_={c: stmt.excluded[c] for c in columns if c not in ("id", "qb_id")},
             )
         else:
-            stmt = insert(table)
+            stmt = insert(table).inline()
         compiled = stmt.compile(dialect=dialect, column_keys=list(columns))
         self.sql = compiled.string
         self.multirow = None
-        if dialect.name == "sqlite":
-            # sqlite3 releases the GIL around every row of an executemany; with the page
-            # prefetch thread wanting it back each time, that handoff cost more than the
-            # insert. One multi-row VALUES statement per chunk steps once instead.
+        if dialect.positional:  # SQLite
+            # sqlite3 steps an executemany (and hands the GIL to the page prefetch thread)
+            # once per row, which cost more than the insert: one multi-row VALUES statement
+            # per chunk of rows instead. (On PostgreSQL psycopg's pipelined executemany is
+            # faster than one statement with thousands of parameters.)
             self.order = list(compiled.positiontup)
-            one = "(" + ", ".join(["?"] * len(self.order)) + ")"
-            head, found, tail = self.sql.partition(" VALUES " + one)
-            if not found:
-                raise ValueError(f"unexpected INSERT form: {self.sql[:200]}")
-            self.multirow = (head + " VALUES ", one, tail)
-            # SQLAlchemy knows the build's limit (999 before SQLite 3.32)
+            self.multirow = _split_values(self.sql)
+            # SQLAlchemy knows the driver's limit (999 before SQLite 3.32)
             self.max_parameters = dialect.insertmanyvalues_max_parameters
         # Columns the rows leave out but that have a Python-side default are in the SQL too
         # (SQLAlchemy fills them in per row; here they are filled in once per call).
@@ -83,7 +80,7 @@ class Bulk:
                     last, done = value, processor(value)
                 row[column] = done
         connection = db.session.connection()
-        if self.multirow is None:  # psycopg pipelines an executemany of dicts itself
+        if self.multirow is None:  # named parameters: the rows go as they are
             connection.exec_driver_sql(self.sql, rows)
             return
         head, one, tail = self.multirow
@@ -93,6 +90,21 @@ class Bulk:
             chunk = rows[start : start + per_statement]
             values = tuple([row[column] for row in chunk for column in order])
             connection.exec_driver_sql(head + ", ".join([one] * len(chunk)) + tail, values)
+
+
+def _split_values(sql: str) -> tuple[str, str, str]:
+    """`INSERT … VALUES (…) tail` as (`INSERT … VALUES `, `(…)`, ` tail`): the row's part
+    (with any casts the dialect writes, e.g. `%s::JSONB`) repeats once per row."""
+    start = sql.find(" VALUES (")
+    if start < 0:
+        raise ValueError(f"not a single-row INSERT … VALUES: {sql[:200]}")
+    opening = start + len(" VALUES ")
+    depth = 0
+    for end in range(opening, len(sql)):
+        depth += {"(": 1, ")": -1}.get(sql[end], 0)
+        if depth == 0:
+            return sql[:opening], sql[opening : end + 1], sql[end + 1 :]
+    raise ValueError(f"unbalanced VALUES clause: {sql[:200]}")
 
 
 def upsert(table: Table, rows: list[dict[str, Any]], known: dict[str, int]) -> dict[str, int]:
