@@ -11,10 +11,11 @@ Figures, each against a baseline measured in the same run:
 3. api_calls of the full pull over the minimum sum(ceil(records/150)) + one call for the
    adjustments (a first full pull makes no deleted-list checks: there is nothing to delete);
 4. api_calls of an incremental pull with nothing changed, per object;
-5. peak memory (max RSS) of a process pulling a 100,000-record company.
+5. peak memory (max RSS) of a process pulling a 100,000-record company (into SQLite).
 
 The simulator runs in its own process (`qbsync sim serve`), as Conductor would.
 Usage: python bench/pull.py [--size 20000] [--big 100000] [--latency-ms 300] [--skip-big]
+                            [--skip-latency] [--postgres postgresql://postgres@127.0.0.1/test]
 """
 
 from __future__ import annotations
@@ -74,13 +75,51 @@ class Simulator:
 
 
 def make_app(sim_url: str, db_path: str):
+    """An app on the SQLite file `db_path`, or on a new PostgreSQL database of that name when
+    `--postgres` is given."""
     from webapp import create_app
 
+    uri = POSTGRES.database(os.path.basename(db_path)) if POSTGRES.server else (
+        f"sqlite:///{db_path}")
     return create_app({
-        "TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}",
+        "TESTING": True, "SQLALCHEMY_DATABASE_URI": uri,
         "CONDUCTOR_BASE_URL": sim_url + "/v1", "CONDUCTOR_SECRET_KEY": KEY,
         "CONDUCTOR_END_USER_ID": END_USER,
     })
+
+
+class Databases:
+    """Fresh PostgreSQL databases on one server for `--postgres`, dropped at exit."""
+
+    def __init__(self) -> None:
+        self.server: str | None = None
+        self.made: list[str] = []
+
+    def database(self, name: str) -> str:
+        import sqlalchemy as sa
+
+        db_name = f"qbsync_bench_{name.split('.')[0]}_{os.getpid()}"
+        admin = sa.create_engine(self.server, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)'))
+            conn.execute(sa.text(f'CREATE DATABASE "{db_name}"'))
+        admin.dispose()
+        self.made.append(db_name)
+        return f"{self.server.rsplit('/', 1)[0]}/{db_name}"
+
+    def drop_all(self) -> None:
+        import sqlalchemy as sa
+
+        if not self.made:
+            return
+        admin = sa.create_engine(self.server, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            for db_name in self.made:
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+POSTGRES = Databases()
 
 
 def pull(app, mode="full"):
@@ -155,9 +194,14 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=int, default=300)
     parser.add_argument("--skip-big", action="store_true")
     parser.add_argument("--skip-latency", action="store_true")
+    parser.add_argument("--postgres", metavar="URL",
+                        help="write to new databases on this PostgreSQL server instead of "
+                             "SQLite files, e.g. postgresql://postgres@127.0.0.1:5432/test")
     args = parser.parse_args()
     os.environ.setdefault("QBSYNC_MODE", "test")
     tmp = tempfile.mkdtemp(prefix="qbsync-bench-")
+    if args.postgres:
+        POSTGRES.server = args.postgres.replace("postgresql://", "postgresql+psycopg://", 1)
     sim = Simulator(args.size)
     try:
         counts = sim.http.get("/_sim/counts").json()
@@ -194,6 +238,7 @@ def main() -> None:
             sim.faults(latency_ms=0)
     finally:
         sim.stop()
+        POSTGRES.drop_all()  # (FORCE) closes what is still connected
     if not args.skip_big:
         big = big_memory(args.big)
         print(f"(5) {args.big}-record company: {big['records']} records in {big['seconds']:.1f}s,"
