@@ -1,0 +1,82 @@
+"""Figures QuickBooks recomputes without a new revision, followed by incremental syncs.
+
+Entering, editing, voiding or deleting an invoice changes items' stock, customers' balances
+and sales orders' invoiced quantities while those records keep their revision; the engine
+reads them again by id (webapp.sync.refresh).
+"""
+
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from qbdsim.testing import SimHttp
+from tests.sync.conftest import objects_by_name, sync
+from webapp.extensions import db
+from webapp.models import Customer, Item, SalesOrder
+
+
+def test_stock_and_balances_follow_transactions_without_a_full_sync(sync_app, sim, qb):
+    sync()
+    invoices = qb.list_page("invoices", {"limit": 50})["data"]
+    invoice = next(i for i in invoices if any(
+        (line["item"] or {}).get("id") and line["quantity"] for line in i["lines"]))
+    line = next(x for x in invoice["lines"] if (x["item"] or {}).get("id") and x["quantity"])
+    lines = [{"id": x["id"]} for x in invoice["lines"]]
+    lines[invoice["lines"].index(line)]["quantity"] = line["quantity"] + 5
+    sim.edits({"resource": "invoices", "id": invoice["id"], "fields": {"lines": lines}})
+    item_id, customer_id = line["item"]["id"], invoice["customer"]["id"]
+    doc = sync()  # incremental
+    assert doc["status"] == "completed", doc["failure_reason"]
+    resource = {"inventory": "inventory-items"}.get(db.session.scalar(
+        select(Item.item_type).where(Item.qb_id == item_id)))
+    if resource:
+        wire = qb.list_page(resource, {"ids": [item_id]})["data"][0]
+        local = db.session.scalar(select(Item.quantity_on_hand).where(Item.qb_id == item_id))
+        assert local == Decimal(str(wire["quantityOnHand"]))
+    wire = qb.list_page("customers", {"ids": [customer_id]})["data"][0]
+    local = db.session.scalar(select(Customer.balance).where(Customer.qb_id == customer_id))
+    assert local == Decimal(wire["balance"])
+
+
+def linked_invoice(qb) -> tuple[dict, str]:
+    """An invoice that invoiced a sales order, and that order's QuickBooks id."""
+    invoices = qb.list_page("invoices", {"limit": 150, "includeLinkedTransactions": True})
+    invoice = next(i for i in invoices["data"] if any(
+        link["transactionType"] == "sales_order" for link in i["linkedTransactions"]))
+    order_id = next(link["id"] for link in invoice["linkedTransactions"]
+                    if link["transactionType"] == "sales_order")
+    return invoice, order_id
+
+
+def invoiced_locally(order_id: str) -> dict:
+    db.session.expire_all()
+    order = db.session.scalar(select(SalesOrder).where(SalesOrder.qb_id == order_id))
+    return {line.qb_line_id: line.quantity_invoiced for line in order.lines
+            if line.quantity_invoiced is not None}
+
+
+def invoiced_in_quickbooks(qb, order_id: str) -> dict:
+    wire = qb.list_page("sales-orders", {"ids": [order_id], "includeLineItems": True})["data"][0]
+    return {line["id"]: Decimal(str(line["quantityInvoiced"])) for line in wire["lines"]
+            if line.get("quantityInvoiced") is not None}
+
+
+def test_deleting_an_invoice_gives_its_sales_order_back_its_quantities(sync_app, sim, qb):
+    sync()
+    invoice, order_id = linked_invoice(qb)
+    before = invoiced_locally(order_id)
+    sim.edits({"delete": {"resource": "invoices", "id": invoice["id"]}})
+    doc = sync()  # incremental: the invoice is in the deleted list, the order did not change
+    assert objects_by_name(doc)["invoice"]["deleted"] == 1
+    assert invoiced_locally(order_id) == invoiced_in_quickbooks(qb, order_id) != before
+
+
+def test_voiding_an_invoice_gives_its_sales_order_back_its_quantities(sync_app, sim, qb,
+                                                                     simulator):
+    sync()
+    invoice, order_id = linked_invoice(qb)
+    before = invoiced_locally(order_id)
+    with SimHttp(simulator) as http:  # a void drops the invoice's links in QuickBooks
+        http.request("POST", f"invoices/{invoice['id']}/void").raise_for_status()
+    sync()  # the voided invoice is read again; the order's revision did not move
+    assert invoiced_locally(order_id) == invoiced_in_quickbooks(qb, order_id) != before
