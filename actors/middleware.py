@@ -140,13 +140,23 @@ class GracefulShutdown(ShutdownNotifications):
 
 
 class SyncRetries(Retries):
-    """Dramatiq's Retries; the backoff bounds come from the worker's settings."""
+    """Dramatiq's Retries; the backoff bounds come from the worker's settings.
+
+    A stopping worker's hand-back (`Retry`, `Shutdown`) is not a failed attempt: it leaves the
+    message's retry count as it was, so a sync that lives through a few deploys or dyno
+    restarts keeps its whole QBSYNC_MAX_RETRIES for real trouble.
+    """
 
     def after_process_message(self, broker, message, *, result=None, exception=None) -> None:
         if exception is not None:
             config = current_app.config
             message.options.setdefault("min_backoff", config["QBSYNC_RETRY_MIN_BACKOFF_MS"])
             message.options.setdefault("max_backoff", config["QBSYNC_RETRY_MAX_BACKOFF_MS"])
+        retries = message.options.get("retries", 0)
+        if isinstance(exception, Retry | Shutdown):
+            # Retries counts this one before requeueing; take it back first, so the message
+            # goes out with its count unchanged (the backoff of a Shutdown starts low).
+            message.options["retries"] = retries - 1
         super().after_process_message(broker, message, result=result, exception=exception)
 
 

@@ -50,6 +50,27 @@ def test_a_stopping_worker_s_hand_back_always_comes_back(embedded_app, hand_back
     assert should_retry(50, hand_back)
 
 
+@pytest.mark.parametrize("hand_back", [Retry(delay=0), Shutdown()])
+def test_hand_backs_leave_the_retry_count_for_real_trouble(embedded_app, monkeypatch,
+                                                           hand_back):
+    embedded_app.config["QBSYNC_MAX_RETRIES"] = 2
+    broker = broker_for(embedded_app)
+    retries = next(m for m in broker.middleware if isinstance(m, SyncRetries))
+    queued: list[int] = []
+    monkeypatch.setattr(broker, "enqueue", lambda message, *, delay=None: queued.append(
+        message.options["retries"]))
+    message = MessageProxy(sync_object.message(1, "customer"))
+    # A transient failure, then five deploys stopping the worker mid-object...
+    retries.after_process_message(broker, message, exception=qb_error(TRANSIENT))
+    for _ in range(5):
+        retries.after_process_message(broker, message, exception=hand_back)
+    # ...still leave one retry for the next transient failure; the one after that fails it
+    retries.after_process_message(broker, message, exception=qb_error(TRANSIENT))
+    assert queued == [1, 1, 1, 1, 1, 1, 2] and not message.failed
+    retries.after_process_message(broker, message, exception=qb_error(TRANSIENT))
+    assert message.failed
+
+
 def test_retries_back_off_exponentially_within_the_configured_bounds(embedded_app,
                                                                      monkeypatch):
     # Given backoff settings of 100 ms to 1 s and eight retries
