@@ -6,7 +6,9 @@ Figures, each against a baseline measured in the same run:
    faster once its JSON is cached, so a first, untimed read warms it for both; each is the
    best of two runs (the pull into a fresh database each time). The CPU seconds this process
    spent say where the time goes: the pull's writing competes with its own fetching for
-   Python's one interpreter lock, so the ratio is bounded by fetch CPU / (fetch + write CPU);
+   Python's one interpreter lock, so the ratio is bounded by fetch CPU / (fetch + write CPU).
+   The seconds spent inside the database's execute and commit calls are printed too: with
+   no Python work at all beside them, the pull could not be faster than those;
 2. with 300 ms latency per request: wall time over api_calls x 300 ms — should be <= 1.05;
 3. api_calls of the full pull over the minimum sum(ceil(records/150)) + one call for the
    adjustments (a first full pull makes no deleted-list checks: there is nothing to delete);
@@ -122,16 +124,47 @@ class Databases:
 POSTGRES = Databases()
 
 
+class DatabaseClock:
+    """Seconds spent inside the database driver's execute and commit calls (SQLite's own C
+    code, or the wait for PostgreSQL), measured by wrapping the engine dialect's methods."""
+
+    METHODS = ("do_execute", "do_executemany", "do_execute_no_params", "do_commit")
+
+    def __init__(self, engine) -> None:
+        self.dialect, self.seconds = engine.dialect, 0.0
+        for name in self.METHODS:
+            setattr(self.dialect, name, self._timed(getattr(self.dialect, name)))
+
+    def _timed(self, method):
+        def timed(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return method(*args, **kwargs)
+            finally:
+                self.seconds += time.perf_counter() - started
+        return timed
+
+    def close(self) -> None:
+        for name in self.METHODS:
+            self.dialect.__dict__.pop(name, None)
+
+
 def pull(app, mode="full"):
+    from webapp.extensions import db
     from webapp.sync import manager, runner
 
     with app.app_context():
         session = manager.start_session(None, mode)
+        clock = DatabaseClock(db.engine)
         started, cpu = time.perf_counter(), time.process_time()
-        session = runner.run_session(session.id)
+        try:
+            session = runner.run_session(session.id)
+        finally:
+            clock.close()
         elapsed = time.perf_counter() - started
         doc = manager.session_document(session)
         doc["cpu_s"] = time.process_time() - cpu
+        doc["db_s"] = clock.seconds
         assert doc["status"] == "completed", doc["failure_reason"]
         return doc, elapsed
 
@@ -216,7 +249,8 @@ def main() -> None:
         pulled = doc["processed_records"]
         calls = sum(o["api_calls"] for o in doc["objects"])
         print(f"(1) full pull: {pulled} records in {pull_s:.2f}s = {pulled / pull_s:,.0f}/s "
-              f"({doc['cpu_s']:.2f} CPU-s); bare fetch {fetched} in {fetch_s:.2f}s = "
+              f"({doc['cpu_s']:.2f} CPU-s, {doc['db_s']:.2f}s of it inside the database's "
+              f"execute and commit calls); bare fetch {fetched} in {fetch_s:.2f}s = "
               f"{fetched / fetch_s:,.0f}/s ({fetch_cpu:.2f} CPU-s; {cold_s:.2f}s when the "
               f"simulator's cache was cold); ratio {(pulled / pull_s) / (fetched / fetch_s):.2f}"
               " (goal >= 0.70)")
