@@ -80,3 +80,41 @@ def test_voiding_an_invoice_gives_its_sales_order_back_its_quantities(sync_app, 
         http.request("POST", f"invoices/{invoice['id']}/void").raise_for_status()
     sync()  # the voided invoice is read again; the order's revision did not move
     assert invoiced_locally(order_id) == invoiced_in_quickbooks(qb, order_id) != before
+
+
+def _stock(qb, item_id: str) -> tuple[Decimal, Decimal]:
+    """(quantity on hand in QuickBooks, in the WMS) of an inventory item."""
+    wire = qb.list_page("inventory-items", {"ids": [item_id]})["data"][0]
+    db.session.expire_all()
+    local = db.session.scalar(select(Item.quantity_on_hand).where(Item.qb_id == item_id))
+    return Decimal(str(wire["quantityOnHand"])), local
+
+
+def _balance(qb, customer_id: str) -> tuple[Decimal, Decimal]:
+    wire = qb.list_page("customers", {"ids": [customer_id]})["data"][0]
+    db.session.expire_all()
+    local = db.session.scalar(select(Customer.balance).where(Customer.qb_id == customer_id))
+    return Decimal(wire["balance"]), local
+
+
+def test_what_an_edited_invoice_no_longer_refers_to_is_read_again(sync_app, sim, qb):
+    """An invoice moved to another customer and item gives the old ones back their balance
+    and stock in QuickBooks; those keep their revision, so the WMS must re-read them too."""
+    sync()
+    stocked = {i["id"] for i in qb.list_page("inventory-items", {"limit": 150})["data"]}
+    invoices = qb.list_page("invoices", {"limit": 150})["data"]
+    invoice = next(i for i in invoices if len(i["lines"]) == 1 and i["lines"][0]["quantity"]
+                   and (i["lines"][0]["item"] or {}).get("id") in stocked
+                   and Decimal(i["balanceRemaining"]) != 0)
+    old_item, old_customer = invoice["lines"][0]["item"]["id"], invoice["customer"]["id"]
+    new_item = next(i for i in sorted(stocked) if i != old_item)
+    new_customer = next(c["id"] for c in qb.list_page("customers", {"limit": 50})["data"]
+                        if c["id"] != old_customer and not c["parent"])
+    sim.edits({"resource": "invoices", "id": invoice["id"], "fields": {
+        "customerId": new_customer,
+        "lines": [{"id": "-1", "itemId": new_item, "quantity": 2, "rate": "10.00"}]}})
+    wire_stock, _ = _stock(qb, old_item)
+    wire_balance, _ = _balance(qb, old_customer)
+    sync()  # incremental
+    assert _stock(qb, old_item) == (wire_stock, wire_stock)
+    assert _balance(qb, old_customer) == (wire_balance, wire_balance)

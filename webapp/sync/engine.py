@@ -85,6 +85,11 @@ class PullContext:
             self.checkpoint["linked"] = sorted(set(self.checkpoint.get("linked") or [])
                                                | self.writer.linked)
             self.writer.linked.clear()
+        if self.writer.referred:
+            referred = self.checkpoint.setdefault("referred", {})
+            for target, ids in self.writer.referred.items():
+                referred[target] = sorted(set(referred.get(target) or []) | ids)
+            self.writer.referred.clear()
         if result.oldest_failed:
             held = self.checkpoint.get("oldest_failed")
             if held is None or _later(held, result.oldest_failed) == held:

@@ -33,6 +33,10 @@ def affected(ctx: PullContext) -> dict[str, dict[str, list[str]]]:
     since = datetime.fromisoformat(ctx.checkpoint["started"])  # this run, resumes included
     header = obj.model.__table__
     targets: dict[str, dict[str, list[str]]] = {}
+    # What the rewritten rows referred to before this run (their rows now say what is new).
+    held = ctx.checkpoint.get("referred") or {}
+    referred = {target: sorted(ctx.writer.referred.get(target, set()) | set(held.get(target) or ()))
+                for target in ("item", "customer")}
     if obj.line_model is not None:
         lines = obj.line_model.__table__
         query = (
@@ -41,7 +45,10 @@ def affected(ctx: PullContext) -> dict[str, dict[str, list[str]]]:
             .join(header, header.c.id == lines.c[obj.line_parent])
             .where(header.c.synced_at >= since, Item.qb_id.is_not(None))
         )
-        for qb_id, item_type in db.session.execute(query):
+        found = dict(db.session.execute(query).all())
+        found.update(db.session.execute(select(Item.qb_id, Item.item_type).where(
+            Item.qb_id.in_(referred["item"]))).all())
+        for qb_id, item_type in sorted(found.items()):
             targets.setdefault("item", {}).setdefault(
                 RESOURCE_BY_ITEM_TYPE[item_type], []).append(qb_id)
     if "customer_id" in header.c:
@@ -51,6 +58,8 @@ def affected(ctx: PullContext) -> dict[str, dict[str, list[str]]]:
             .where(header.c.synced_at >= since, Customer.qb_id.is_not(None))
         )
         ids = set(db.session.scalars(query))
+        ids |= set(db.session.scalars(select(Customer.qb_id).where(
+            Customer.qb_id.in_(referred["customer"]))))
         ids |= _ancestors(ids)  # a job's balance counts in its parents' total balance
         if ids:
             targets["customer"] = {"customers": sorted(ids)}

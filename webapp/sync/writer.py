@@ -27,6 +27,10 @@ if TYPE_CHECKING:
     from webapp.sync.refs import RefResolver
 
 
+# Objects whose figures QuickBooks recomputes from transactions (webapp.sync.refresh).
+REFRESHED = ("item", "customer")
+
+
 @dataclass
 class Mapped:
     """One record turned into column values, with its references still as QuickBooks ids."""
@@ -66,9 +70,11 @@ class PageWriter:
         # (object, QuickBooks id) of records that failed to map in this run: reported once,
         # never fetched again as someone's reference.
         self.unwritable: set[tuple[str, str]] = set()
-        # Sales orders linked to the invoices read since the last commit (when tracked).
+        # Sales orders linked to the invoices read since the last commit, and the items and
+        # customers changed transactions referred to before (when tracked; see refresh).
         self.track_links = False
         self.linked: set[str] = set()
+        self.referred: dict[str, set[str]] = {}
 
     def map_record(self, obj: type[SyncObject], resource: str, record: dict,
                    sync_hash: str) -> Mapped:
@@ -144,7 +150,7 @@ class PageWriter:
             except MappingError as error:
                 self._mapping_failed(obj, record, error, result)
         changed = self._resolve(obj, changed, result)
-        if self.track_links and obj.links_sales_orders:
+        if self.track_links and obj.line_model is not None:
             self._note_links(obj, incoming, changed, existing)
         rows = [self._row(obj, m) for m in changed]
         ids = upsert(table, rows, {qb_id: row.id for qb_id, row in existing.items()})
@@ -159,16 +165,29 @@ class PageWriter:
         return result
 
     def _note_links(self, obj, incoming, changed: list[Mapped], existing: dict) -> None:
-        """Sales orders to read again: those the records link to now, and those the changed
-        ones linked to before (a voided or edited invoice drops its links)."""
-        for record, _ in incoming:
-            self.linked.update(obj.linked_sales_orders(record))
+        """Records to read again: the sales orders the records link to now, and what the
+        changed ones linked or referred to before. A voided or edited invoice drops its
+        links; a transaction moved to another customer or item gives the old one back its
+        balance or stock, and once its row is rewritten nothing else remembers which it was.
+        """
+        if obj.links_sales_orders:
+            for record, _ in incoming:
+                self.linked.update(obj.linked_sales_orders(record))
         before = [existing[m.qb_id].id for m in changed if m.qb_id in existing]
-        if before:
-            table = obj.model.__table__
-            for base in db.session.scalars(select(table.c.sync_base).where(
-                    table.c.id.in_(before))):
-                self.linked.update((base or {}).get(LINKED_SALES_ORDERS) or ())
+        if not before:
+            return
+        table = obj.model.__table__
+        refs = [ref for ref in obj.refs if ref.target in REFRESHED]
+        line_refs = [ref for ref in obj.line_refs if ref.target in REFRESHED]
+        for base in db.session.scalars(select(table.c.sync_base).where(table.c.id.in_(before))):
+            base = base or {}
+            self.linked.update(base.get(LINKED_SALES_ORDERS) or ())
+            pairs = [(ref, base) for ref in refs]
+            pairs += [(ref, line) for line in base.get("lines") or () for ref in line_refs]
+            for ref, values in pairs:
+                qb_id = values.get(ref.qb_column) if isinstance(values, dict) else None
+                if isinstance(qb_id, str):
+                    self.referred.setdefault(ref.target, set()).add(qb_id)
 
     @staticmethod
     def _note_failed(result: PageResult, updated_at) -> None:
