@@ -333,3 +333,20 @@ def test_a_record_listed_twice_in_a_page_is_written_once(sync_app, sim, qb):
     assert (result.created, result.unchanged) == (2, 0)
     invoice = db.session.scalar(select(Invoice).where(Invoice.qb_id == page[0]["id"]))
     assert len(invoice.lines) == len(page[0]["lines"])
+
+
+def test_a_deactivated_record_is_inactive_not_deleted(sync_app, sim, qb):
+    """QuickBooks (the simulator, as asked) lists a deactivation among the deleted list
+    objects too; the record still exists, so the WMS must not mark it deleted."""
+    sync(["customer"])
+    customer, purged = [c for c in qb.list_page("customers", {"limit": 50})["data"]
+                        if c["isActive"] and not c["parent"]][:2]
+    sim.edits({"delete": {"resource": "customers", "id": customer["id"]}})
+    sim.edits({"delete": {"resource": "customers", "id": purged["id"], "purge": True}})
+    doc = sync(["customer"])
+    assert objects_by_name(doc)["customer"]["deleted"] == 1
+    row = db.session.scalar(select(Customer).where(Customer.qb_id == customer["id"]))
+    assert row.is_active is False and row.qb_deleted_at is None
+    gone = db.session.scalar(select(Customer).where(Customer.qb_id == purged["id"]))
+    assert gone.qb_deleted_at is not None
+    assert wms_count(Customer) == sim.counts()["customers"]

@@ -42,13 +42,8 @@ def _compare_ids(ctx: PullContext) -> int:
     seen = datetime.fromisoformat(ctx.checkpoint["seen_stamp"])
     unseen = (table.c.qb_id.is_not(None), table.c.qb_deleted_at.is_(None),
               or_(table.c.synced_at.is_(None), table.c.synced_at < seen))
-    candidates = sorted(db.session.scalars(select(table.c.qb_id).where(*unseen)))
-    for resource in ctx.obj.resources:
-        if not candidates:
-            break
-        found, candidates = ctx.resolver.lookup(resource, candidates)
-        if found:
-            ctx.writer.write(ctx.obj, resource, found)  # stamps them as seen
+    candidates = _unknown_to_quickbooks(
+        ctx, sorted(db.session.scalars(select(table.c.qb_id).where(*unseen))))
     deleted, now = 0, utcnow()
     for start in range(0, len(candidates), 500):
         stmt = (
@@ -57,6 +52,18 @@ def _compare_ids(ctx: PullContext) -> int:
         )
         deleted += db.session.execute(stmt).rowcount or 0
     return deleted
+
+
+def _unknown_to_quickbooks(ctx: PullContext, candidates: list[str]) -> list[str]:
+    """The ids QuickBooks does not know; the records it still has are written (which also
+    stamps them as seen by a full pull)."""
+    for resource in ctx.obj.resources:
+        if not candidates:
+            break
+        found, candidates = ctx.resolver.lookup(resource, candidates)
+        if found:
+            ctx.writer.write(ctx.obj, resource, found)
+    return candidates
 
 
 def _from_deleted_lists(ctx: PullContext, state: SyncState) -> int:
@@ -75,11 +82,20 @@ def _from_deleted_lists(ctx: PullContext, state: SyncState) -> int:
         params["deletedAfter"] = max(after, floor).isoformat(timespec="seconds")
     rows = ctx.qb.list_all(resource, params)
     table = obj.model.__table__
+    gone = {row["id"] for row in rows}
+    if obj.kind == LIST and gone:
+        # A list object made inactive is listed among the deleted ones too, yet it is still
+        # in QuickBooks: only the ones it no longer knows by id are deleted.
+        held = db.session.scalars(select(table.c.qb_id).where(
+            table.c.qb_id.in_(sorted(gone)), table.c.qb_deleted_at.is_(None)))
+        gone = set(_unknown_to_quickbooks(ctx, sorted(held)))
     deleted = 0
     newest = None
     for row in rows:
         when = datetime.fromisoformat(row["deletedAt"])
         newest = when if newest is None or when > newest else newest
+        if row["id"] not in gone:
+            continue
         result = db.session.execute(
             update(table)
             .where(and_(table.c.qb_id == row["id"], table.c.qb_deleted_at.is_(None)))
