@@ -4,8 +4,9 @@ When an invoice or an inventory adjustment is entered, QuickBooks recomputes the
 quantity on hand (and on sales or purchase orders) and the customer's balance, but neither the
 item's nor the customer's `revisionNumber`/`updatedAt` moves, so an incremental pull of items
 would never see it. After an incremental pull of transactions, the items and customers their
-changed or deleted rows refer to (and the customers' parents, whose total balance includes
-their jobs') are read again by id (batched), and written when they differ.
+changed or deleted rows refer to, or referred to before the change (and the customers'
+parents, whose total balance includes their jobs') are read again by id (batched), and
+written when they differ.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ RESOURCE_BY_ITEM_TYPE = {item_type: resource for resource, item_type in ITEM_TYP
 
 
 def affected(ctx: PullContext) -> dict[str, dict[str, list[str]]]:
-    """{object: {resource: [QuickBooks ids]}} referred to by rows this run wrote."""
+    """{object: {resource: [QuickBooks ids]}} referred to by rows this run wrote (now or
+    before they were rewritten)."""
     obj = ctx.obj
     since = datetime.fromisoformat(ctx.checkpoint["started"])  # this run, resumes included
     header = obj.model.__table__
