@@ -350,3 +350,17 @@ def test_a_deactivated_record_is_inactive_not_deleted(sync_app, sim, qb):
     gone = db.session.scalar(select(Customer).where(Customer.qb_id == purged["id"]))
     assert gone.qb_deleted_at is not None
     assert wms_count(Customer) == sim.counts()["customers"]
+
+
+def test_a_row_marked_deleted_that_quickbooks_still_lists_is_restored(sync_app, sim, qb):
+    """A mark left by an earlier version (which took deactivations for deletions) must not
+    outlive the record's next listing just because its revision did not move."""
+    sync(["customer"])
+    customer = qb.list_page("customers", {"limit": 1})["data"][0]
+    row = db.session.scalar(select(Customer).where(Customer.qb_id == customer["id"]))
+    row.qb_deleted_at, row.is_active = utcnow(), False
+    db.session.commit()
+    sync(["customer"], mode="full")
+    db.session.expire_all()
+    row = db.session.scalar(select(Customer).where(Customer.qb_id == customer["id"]))
+    assert row.qb_deleted_at is None and row.is_active is customer["isActive"]

@@ -132,7 +132,8 @@ class PageWriter:
         existing = {
             row.qb_id: row
             for row in db.session.execute(
-                select(table.c.id, table.c.qb_id, table.c.qb_revision, table.c.sync_hash).where(
+                select(table.c.id, table.c.qb_id, table.c.qb_revision, table.c.sync_hash,
+                       table.c.qb_deleted_at).where(
                     table.c.qb_id.in_([record["id"] for record, _ in incoming])
                 )
             )
@@ -140,8 +141,10 @@ class PageWriter:
         changed = []
         for record, digest in incoming:
             old = existing.get(record["id"])
+            # A row marked deleted is rewritten (and unmarked) whatever its revision: the
+            # record QuickBooks sends exists.
             if old is not None and old.qb_revision == record.get("revisionNumber") and (
-                old.sync_hash == digest
+                old.sync_hash == digest and old.qb_deleted_at is None
             ):
                 result.unchanged += 1  # skipped before any mapping work
                 continue
