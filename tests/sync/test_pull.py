@@ -364,3 +364,26 @@ def test_a_row_marked_deleted_that_quickbooks_still_lists_is_restored(sync_app, 
     db.session.expire_all()
     row = db.session.scalar(select(Customer).where(Customer.qb_id == customer["id"]))
     assert row.qb_deleted_at is None and row.is_active is customer["isActive"]
+
+
+def test_a_sub_item_whose_parent_fails_on_its_page_is_linked_once_the_parent_is_fixed(
+        sync_app, sim, qb):
+    """Parents on the same page are linked after the page is written; when the parent fails
+    (a preferred vendor QuickBooks cannot find), its sub-item must fail too, or it is written
+    without its parent and, its revision unchanged, never linked again."""
+    items = qb.list_page("inventory-items", {"status": "all", "nameFrom": " "})["data"]
+    child = next(i for i in items if i["parent"])
+    parent_id = child["parent"]["id"]
+    assert any(i["id"] == parent_id for i in items)  # on the same page
+    sim.edits({"resource": "inventory-items", "id": parent_id, "raw": True,
+               "fields": {"preferredVendor": {"id": "80000FFF-0000000000", "fullName": "Ghost"}}})
+    sync(["item"])
+    codes = {e.object_id: e.code for e in db.session.scalars(select(SyncError))}
+    assert codes.get(parent_id) == codes.get(child["id"]) == "broken_reference"
+    sim.edits({"resource": "inventory-items", "id": parent_id, "raw": True,
+               "fields": {"preferredVendor": None}})
+    sync(["item"])  # incremental: both are read again (the watermark waited for them)
+    db.session.expire_all()
+    row = db.session.scalar(select(Item).where(Item.qb_id == child["id"]))
+    assert row.parent_qb_id == parent_id
+    assert row.parent_id == db.session.scalar(select(Item.id).where(Item.qb_id == parent_id))

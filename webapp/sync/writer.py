@@ -223,18 +223,34 @@ class PageWriter:
                 if not (ref.target == obj.name and qb_id in in_page):
                     wanted.setdefault(ref.target, set()).add(qb_id)
         self.local = self.resolver.resolve(wanted)
+        broken = {}
+        for m in changed:
+            found = self._broken_ref(obj, m, in_page)
+            if found is not None:
+                broken[m.qb_id] = found
+        # A record whose parent on this page fails fails with it: written alone it would
+        # keep no parent, and its revision does not move when the parent is mended.
+        grew = bool(broken)
+        while grew:
+            grew = False
+            for m in changed:
+                parent = next((pair for pair in m.pairs if pair[0].target == obj.name
+                               and pair[1] in broken), None)
+                if parent is not None and m.qb_id not in broken:
+                    broken[m.qb_id], grew = parent, True
         kept = []
         for m in changed:
-            broken = self._broken_ref(obj, m, in_page)
-            if broken is None:
+            if m.qb_id not in broken:
                 kept.append(m)
                 continue
             result.failed += 1
             self._note_failed(result, m.updated_at)
-            ref, qb_id = broken
+            ref, qb_id = broken[m.qb_id]
             label = m.values.get("ref_number") or m.values.get("full_name") or m.qb_id
+            failed_too = (ref.target, qb_id) in self.unwritable or (
+                ref.target == obj.name and qb_id in broken)
             why = ("which could not be synced (see its own error)"
-                   if (ref.target, qb_id) in self.unwritable else "which QuickBooks cannot find")
+                   if failed_too else "which QuickBooks cannot find")
             self.report_error(
                 obj, {"id": m.qb_id}, "broken_reference",
                 f"{obj.display_name} {label} refers to {ref.target.replace('_', ' ')} {qb_id},"
