@@ -70,7 +70,6 @@ def test_resuming_after_each_checkpoint_gives_the_same_rows(sync_app, sim, monke
     if adjustment_target:
         monkeypatch.setattr(pulls, "ADJUSTMENT_WINDOW_TARGET", adjustment_target)
     sim.reset(size=2000)
-    sync_app.config["QBSYNC_CURSOR_MAX_RECORDS"] = 100  # transactions in date windows
     deps = [p.name for p in registry.plan([name]) if p.name != name]
     session = _fresh_session(name)
     with _client(sync_app) as qb:

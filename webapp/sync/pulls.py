@@ -2,9 +2,10 @@
 
 * List objects (customers, vendors, items) page by name: `nameFrom` makes QuickBooks sort by
   name, so after each committed page the last name is a checkpoint that survives a crash.
-* Transactions (orders, invoices) are read in one cursor listing when there are few; when
-  there are many, in windows of `updatedAt` sized to about one page each, checkpointed per
-  window.
+* Transactions (orders, invoices) are read in one call when they fit in one page; when there
+  are more, in windows of `updatedAt` sized to about one page each, checkpointed per window,
+  so a crash or a restart reads again at most about one page (a cursor listing cannot be
+  resumed: its order is QuickBooks' own, and a restart would read it all again).
 * Inventory adjustments are not paginated at all: one call from the watermark when it holds
   them all (fewer than its `limit`); when it is cut short, its records only size windows of
   `updatedAt` that are then each read whole.
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
 
 NAME_FLOOR = " "  # sorts before every QuickBooks name: punctuation first, and space first of all
 MAX_CURSOR_RESTARTS = 5
-CURSOR_MAX_RECORDS = 3000  # more than this and transactions are read in date windows
+CURSOR_MAX_RECORDS = PAGE_LIMIT  # more than this and transactions are read in date windows
 WINDOW_TARGET = PAGE_LIMIT
 ADJUSTMENT_WINDOW_TARGET = 300
 FLOOR_TIME = "1990-01-01T00:00:00+00:00"
@@ -124,7 +125,7 @@ def pull_transactions(ctx: PullContext) -> None:
 
 
 def _transaction_batches(ctx: PullContext, cp: dict) -> Iterator[Batch]:
-    """One listing when it is small; else date windows (the first page only sizes them)."""
+    """One call when the listing fits in one page; else date windows (that call sizes them)."""
     resource = ctx.obj.resources[0]
     if cp.get("mode") != "windows":
         limit = int(ctx.settings.get("QBSYNC_CURSOR_MAX_RECORDS", CURSOR_MAX_RECORDS))
