@@ -209,14 +209,17 @@ class Ref:
     """A reference to another synced object, resolved to a local foreign key.
 
     `column` receives the local id, `qb_column` keeps QuickBooks' id beside it; `target` is
-    the name of the object that owns the referenced rows.
+    the name of the object that owns the referenced rows. `elsewhere` names QuickBooks
+    resources the id may validly live in without being mirrored (a line's discount or
+    subtotal item): such an id is no error, its row keeps `qb_column` with `column` NULL.
     """
 
     def __init__(self, path: str | tuple[str, ...], *, target: str, column: str, qb_column: str,
-                 required: bool = False):
+                 required: bool = False, elsewhere: tuple[str, ...] = ()):
         self.paths = (path,) if isinstance(path, str) else path
         self.path, self.target = self.paths[0], target
         self.column, self.qb_column, self.required = column, qb_column, required
+        self.elsewhere = elsewhere
 
     def qb_id(self, record: dict[str, Any]) -> str | None:
         """QuickBooks' id of the referenced record (the first of `paths` that is set)."""

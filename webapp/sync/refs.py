@@ -4,6 +4,15 @@ A reference the WMS does not have yet is fetched from QuickBooks in one batched 
 per resource and written like any pulled record. QuickBooks fails the whole `ids=` request when
 one id is unknown (FACTS §2.4), so a failed batch is split in halves to find the culprits;
 what no resource knows stays unresolved and its record becomes a `sync_error`.
+
+Some references may validly point at records the WMS does not mirror (`Ref.elsewhere`: a
+line's discount or subtotal item). When a target has ids missing locally, those resources are
+listed first, each at most once per run: real files hold a handful of such items, one page
+lists them all, and every id found there is remembered for the run, never looked up again
+and never a failed record. Looking them up by `ids=` instead would cost a failed call (which
+the SDK retries twice) for every resource and bisection step they are not in. Ids still
+unknown go to the target's own resources as before, and then by `ids=` to any of those
+resources that had more than one page.
 """
 
 from __future__ import annotations
@@ -20,6 +29,7 @@ if TYPE_CHECKING:
     from webapp.sync.writer import PageWriter
 
 IDS_PER_CALL = 100
+LIST_LIMIT = 150  # Conductor's largest page
 PRELOAD_AFTER = 3  # pages asking for one target's ids before its whole id map is read
 MAX_DEPTH = 3
 
@@ -36,11 +46,24 @@ class RefResolver:
         # failed page ends the run): the same items and customers recur on every page.
         self.known: dict[str, dict[str, int]] = {}
         self._asked: dict[str, int] = {}  # pages that needed ids of each target
+        # Where ids of each target may live without being mirrored (from the objects' refs),
+        # and the ids found there in this run: never looked up again, nor given a local id.
+        self.elsewhere_resources: dict[str, tuple[str, ...]] = {}
+        for obj in registry.all():
+            for ref in (*obj.refs, *obj.line_refs):
+                held = self.elsewhere_resources.get(ref.target, ())
+                self.elsewhere_resources[ref.target] = tuple(dict.fromkeys((*held, *ref.elsewhere)))
+        self.elsewhere: dict[str, set[str]] = {}
+        self._unlisted: dict[str, list[str]] = {}  # elsewhere resources not listed yet
+        self._partial: dict[str, list[str]] = {}  # listed, but longer than one page
         # A record read by id must look exactly as when listed (same fingerprint).
         self._params = {
             res: {**obj.list_params, **({"status": "all"} if obj.kind == LIST else {})}
             for obj in registry.all() for res in obj.resources
         }
+        for resources in self.elsewhere_resources.values():
+            for res in resources:  # inactive discounts still sit on old invoices
+                self._params.setdefault(res, {"status": "all"})
 
     def local_ids(self, target: str, qb_ids: set[str]) -> dict[str, int]:
         table = self.registry.get(target).model.__table__
@@ -62,17 +85,41 @@ class RefResolver:
         return found
 
     def resolve(self, wanted: dict[str, set[str]]) -> dict[str, dict[str, int]]:
+        """{target: {QuickBooks id: local id}}; ids found only in a target's `elsewhere`
+        resources are left out of it and kept in `self.elsewhere` instead."""
         resolved = {}
         for target, qb_ids in wanted.items():
+            qb_ids = qb_ids - self.elsewhere.get(target, set())
             found = self.local_ids(target, qb_ids)
             missing = qb_ids - found.keys()
             if missing and self.writer is not None and self.depth < MAX_DEPTH:
-                self._fetch(target, missing)
+                if self.elsewhere_resources.get(target):
+                    missing = self._list_elsewhere(target, missing)
+                unknown = self._fetch(target, missing) if missing else []
                 found.update(self.local_ids(target, missing))
+                if unknown and self._partial.get(target):
+                    self._look_elsewhere(target, unknown)
             resolved[target] = found
         return resolved
 
-    def _fetch(self, target: str, missing: set[str]) -> None:
+    def _list_elsewhere(self, target: str, missing: set[str]) -> set[str]:
+        """List the target's elsewhere resources (each once per run) until every missing id
+        is found or none is left; returns the ids still missing."""
+        held = self.elsewhere.setdefault(target, set())
+        pending = self._unlisted.setdefault(target, list(self.elsewhere_resources[target]))
+        missing = missing - held
+        while missing and pending:
+            resource = pending.pop(0)
+            page = self.qb.list_page(resource, {"limit": LIST_LIMIT, **self._params[resource]})
+            listed = {r["id"] for r in page["data"] if isinstance(r.get("id"), str)}
+            held.update(listed)
+            missing -= listed
+            if page.get("hasMore"):
+                self._partial.setdefault(target, []).append(resource)
+        return missing
+
+    def _fetch(self, target: str, missing: set[str]) -> list[str]:
+        """Read and write what the target's own resources have; returns the ids none knows."""
         obj = self.registry.get(target)
         failed = self.writer.unwritable
         remaining = sorted(i for i in missing if (target, i) not in failed)
@@ -80,12 +127,22 @@ class RefResolver:
         try:
             for resource in obj.resources:
                 if not remaining:
-                    return
+                    break
                 records, remaining = self._lookup(resource, remaining)
                 if records:
                     self.writer.write(obj, resource, records)
         finally:
             self.depth -= 1
+        return remaining
+
+    def _look_elsewhere(self, target: str, ids: list[str]) -> None:
+        """Find ids by `ids=` in the elsewhere resources one page did not list in full."""
+        held = self.elsewhere.setdefault(target, set())
+        for resource in self._partial[target]:
+            if not ids:
+                return
+            records, ids = self._lookup(resource, ids)
+            held.update(r["id"] for r in records if isinstance(r.get("id"), str))
 
     def lookup(self, resource: str, ids: list[str]) -> tuple[list[dict], list[str]]:
         """(records QuickBooks has in `resource` among `ids`, ids it does not know)."""

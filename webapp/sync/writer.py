@@ -259,10 +259,14 @@ class PageWriter:
         return kept
 
     def _broken_ref(self, obj, m: Mapped, in_page: set[str]):
+        elsewhere = self.resolver.elsewhere
         for ref, qb_id in m.pairs:
             if ref.target == obj.name and qb_id in in_page:
                 continue
             if qb_id not in self.local.get(ref.target, {}):
+                # QuickBooks has it where the WMS keeps no rows (a discount item): no error.
+                if ref.elsewhere and qb_id in elsewhere.get(ref.target, ()):
+                    continue
                 return ref, qb_id
         return None
 

@@ -1,6 +1,7 @@
 """Fields shared by the synced transactions and their lines."""
 
 from webapp.sync.fields import Address, Day, Number, Ref, Text
+from webapp.sync.objects.item import NOT_MIRRORED_ITEM_RESOURCES
 
 HEADER_FIELDS = {
     "ref_number": Text("refNumber"),
@@ -15,7 +16,10 @@ LINE_FIELDS = {
     "rate": Number("rate", places=5),
     "amount": Number("amount", places=2),
 }
-LINE_ITEM = Ref("item", target="item", column="item_id", qb_column="item_qb_id")
+# Lines often name items of kinds the WMS does not mirror (discounts, subtotals, sales taxes,
+# assemblies): those are valid lines without a local item, not broken references.
+LINE_ITEM = Ref("item", target="item", column="item_id", qb_column="item_qb_id",
+                elsewhere=NOT_MIRRORED_ITEM_RESOURCES)
 # Sales orders and invoices: documents addressed to a customer.
 CUSTOMER_DOCUMENT_FIELDS = {
     **HEADER_FIELDS,

@@ -16,6 +16,16 @@ ITEM_TYPES = {
     "service-items": "service",
     "other-charge-items": "other_charge",
 }
+# The other item kinds QuickBooks has, most common on sales lines first (the order lookups
+# try them in).
+NOT_MIRRORED_ITEM_RESOURCES = (
+    "discount-items",
+    "subtotal-items",
+    "sales-tax-items",
+    "inventory-assembly-items",
+    "sales-tax-group-items",
+    "item-groups",
+)
 COMMON = {
     "name": Text("name", required=True, max_length=31),
     "full_name": Text("fullName", required=True),
