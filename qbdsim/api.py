@@ -131,10 +131,12 @@ def _operations_for(res: Resource) -> None:
     _register(
         Operation("GET", res.collection_path, handlers.list_records, res), base, f"{res.path}:list"
     )
+    _register(Operation("GET", res.item_path, handlers.retrieve, res), one, f"{res.path}:get")
+    if not res.writable:
+        return
     _register(
         Operation("POST", res.collection_path, handlers.create, res), base, f"{res.path}:create"
     )
-    _register(Operation("GET", res.item_path, handlers.retrieve, res), one, f"{res.path}:get")
     _register(Operation("POST", res.item_path, handlers.update, res), one, f"{res.path}:update")
     if res.deletable:
         _register(

@@ -11,7 +11,7 @@ import copy
 
 from qbdsim import contract
 from qbdsim.errors import QB_TYPE_NAMES, invalid_reference, invalid_request
-from qbdsim.resources import ITEM_PATHS, Resource
+from qbdsim.resources import ALL_ITEM_PATHS, Resource
 from qbdsim.store import Company
 from qbdsim.values import fmt_money, fmt_rate, parse_amount, parse_percent, parse_rate
 
@@ -23,7 +23,7 @@ RECORD_TARGETS: dict[str, tuple[str, ...]] = {
     "preferredVendor": ("vendors",),
     "payee": ("customers", "vendors"),
     "shipToEntity": ("customers", "vendors"),
-    "item": ITEM_PATHS,
+    "item": ALL_ITEM_PATHS,  # lines may name any item kind, as in QuickBooks
     "account": ACCOUNTS,
     "incomeAccount": ACCOUNTS,
     "cogsAccount": ACCOUNTS,

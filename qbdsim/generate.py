@@ -4,7 +4,9 @@ List objects come first (accounts and supporting lists, then customers with thei
 vendors, items with sub-items), transactions after them in time order, each referencing list
 objects that existed when it was entered. Timestamps spread over the two years before the
 anchor; on-hand quantities, open order quantities and balances are built by the same ledger
-the API uses, so they agree with the transactions.
+the API uses, so they agree with the transactions. The item kinds the simulator only lists
+(discounts, subtotals, assemblies...) come last, from their own random stream, and some sales
+orders and invoices gain a line using them (``generate_other_items``).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from datetime import datetime
 
 from qbdsim.config import SimConfig
 from qbdsim.generate_lists import ListMaker
+from qbdsim.generate_other_items import OtherItemMaker
 from qbdsim.generate_txns import TxnMaker
 from qbdsim.pools import pools_for
 from qbdsim.resources import ITEM_PATHS, SIZED_PATHS
@@ -114,4 +117,7 @@ def _generate(config: SimConfig) -> Company:
     txns.adjustments_and_invoices(counts["inventory-adjustments"], counts["invoices"])
     txns.deletions(max(5, config.size // 200) if config.size >= SMALL_SIZE else 0)
     lists.deactivate_some()
+    others = OtherItemMaker(company, lists, config.seed, anchor)
+    others.items()
+    others.sales_lines(txns.tax_rates)
     return company

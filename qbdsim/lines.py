@@ -7,17 +7,24 @@ from decimal import Decimal
 
 from qbdsim.errors import invalid_reference, invalid_request, object_missing, qbd_request_error
 from qbdsim.fields import apply_body, blank
-from qbdsim.resources import ITEM_PATHS, RESOURCES, Resource
+from qbdsim.resources import ALL_ITEM_PATHS, RESOURCES, Resource
 from qbdsim.store import Company, Record
 from qbdsim.values import fmt_money, fmt_rate, quantity_out, to_decimal
 
 NEW_LINE_ID = "-1"
+# Items whose lines carry an amount but no quantity (QuickBooks leaves the quantity empty).
+NO_QUANTITY = ("discount-items", "subtotal-items", "sales-tax-items", "sales-tax-group-items")
 
 
 def item_defaults(item: Record, purchase: bool) -> tuple[str | None, str | None]:
     """The description and price QuickBooks fills in for an item on a sales or purchase line."""
     data = item.data
-    if item.resource == "inventory-items":
+    if item.resource == "discount-items":
+        rate = data["discountRate"]
+        return data["description"], f"-{rate}" if rate else None
+    if item.resource in NO_QUANTITY or item.resource == "item-groups":
+        return data["description"], None
+    if item.resource in ("inventory-items", "inventory-assembly-items"):
         if purchase:
             return data["purchaseDescription"], data["purchaseCost"]
         return data["salesDescription"], data["salesPrice"]
@@ -59,7 +66,7 @@ def build_line(
     apply_body(company, res, line, body, res.line_type, path)
     item_ref = line["item"] if isinstance(line["item"], dict) else {}
     item_id = item_ref.get("id")
-    item = company.find(ITEM_PATHS, item_id) if isinstance(item_id, str) else None
+    item = company.find(ALL_ITEM_PATHS, item_id) if isinstance(item_id, str) else None
     item_changed = "itemId" in body
     if item is not None and (item_changed or base is None):
         default_description, default_rate = item_defaults(item, purchase)
@@ -69,6 +76,10 @@ def build_line(
             line["rate"] = default_rate
         if purchase and "sku" not in body and "sku" in item.data:
             line["sku"] = item.data["sku"]
+    if item is not None and item.resource == "discount-items" and (item_changed or base is None):
+        percent = item.data["discountRatePercent"]
+        if percent and "rate" not in body and "amount" not in body:
+            line["ratePercent"] = f"-{percent}"
     if base is None or {"amount", "rate", "quantity", "itemId"} & body.keys():
         _price(line, item, "amount" in body)
     if purchase and line["receivedQuantity"] is not None:
@@ -97,10 +108,13 @@ def _price(line: dict, item: Record | None, amount_given: bool) -> None:
         if quantity:
             line["rate"] = fmt_rate(Decimal(line["amount"]) / to_decimal(quantity))
     else:
-        if quantity is None and item is not None:
+        flat = item is not None and item.resource in NO_QUANTITY
+        if quantity is None and item is not None and not flat:
             quantity = 1
         if line["rate"] is not None and quantity is not None:
             line["amount"] = fmt_money(Decimal(line["rate"]) * to_decimal(quantity))
+        elif line["rate"] is not None and flat:
+            line["amount"] = fmt_money(Decimal(line["rate"]))
         elif line["amount"] is None:
             line["amount"] = "0.00"
     line["quantity"] = quantity_out(quantity)
@@ -128,6 +142,29 @@ def _link_line(company, res, body, line, link, links) -> None:
         amount=None,
     )
     links[line["id"]] = (order.id, source["id"])
+
+
+def settle_special_lines(company: Company, lines: list[dict]) -> list[dict]:
+    """Amounts QuickBooks computes from the lines above; returns the lines that count.
+
+    A subtotal line's amount is the sum of the lines above it since the previous subtotal; a
+    percentage discount line takes its percentage of the line just above it. Subtotal lines
+    only show a figure: they are not part of the transaction's total.
+    """
+    counted, running, above = [], Decimal(0), None
+    for line in lines:
+        item_id = (line.get("item") or {}).get("id") if isinstance(line, dict) else None
+        if item_id and company.get("subtotal-items", item_id) is not None:
+            line["amount"] = fmt_money(running)
+            running, above = Decimal(0), line
+            continue
+        percent = line.get("ratePercent")
+        if percent and above is not None and company.get("discount-items", item_id) is not None:
+            line["amount"] = fmt_money(to_decimal(above["amount"]) * Decimal(percent) / 100)
+        running += to_decimal(line.get("amount"))
+        above = line
+        counted.append(line)
+    return counted
 
 
 def replace_lines(

@@ -24,6 +24,7 @@ class Resource:
     line_type: str | None = None
     deletable: bool = False
     voidable: bool = False
+    writable: bool = True  # False: list and retrieve only (no create or update here)
 
     @property
     def collection_path(self) -> str:
@@ -37,12 +38,32 @@ class Resource:
 
     @property
     def is_item(self) -> bool:
-        """Inventory, non-inventory, service and other-charge items."""
+        """Any item kind (QuickBooks keeps all item names in one name space)."""
         return self.namespace == "item"
 
 
 def _item(path: str, object_type: str, deleted_type: str) -> Resource:
     return Resource(path, object_type, "list", deleted_type, "Item", namespace="item")
+
+
+def _other_item(path: str, object_type: str, deleted_type: str, hierarchical: bool) -> Resource:
+    """An item kind lines refer to but the simulator only lists and retrieves."""
+    if hierarchical:
+        return Resource(
+            path, object_type, "list", deleted_type, "Item", namespace="item", writable=False
+        )
+    return Resource(
+        path,
+        object_type,
+        "list",
+        deleted_type,
+        "Item",
+        namespace="item",
+        name_field="name",
+        names_param="names",
+        hierarchical=False,
+        writable=False,
+    )
 
 
 def _txn(path: str, object_type: str, deleted_type: str, display: str, **kw) -> Resource:
@@ -80,6 +101,19 @@ RESOURCES: dict[str, Resource] = {
         _item("non-inventory-items", "qbd_non_inventory_item", "item_non_inventory"),
         _item("service-items", "qbd_service_item", "item_service"),
         _item("other-charge-items", "qbd_other_charge_item", "item_other_charge"),
+        _other_item("discount-items", "qbd_discount_item", "item_discount", True),
+        _other_item("subtotal-items", "qbd_subtotal_item", "item_subtotal", False),
+        _other_item("sales-tax-items", "qbd_sales_tax_item", "item_sales_tax", False),
+        _other_item(
+            "sales-tax-group-items", "qbd_sales_tax_group_item", "item_sales_tax_group", False
+        ),
+        _other_item(
+            "inventory-assembly-items",
+            "qbd_inventory_assembly_item",
+            "item_inventory_assembly",
+            True,
+        ),
+        _other_item("item-groups", "qbd_item_group", "item_group", False),
         _txn("sales-orders", "qbd_sales_order", "sales_order", "Sales Order"),
         _txn("purchase-orders", "qbd_purchase_order", "purchase_order", "Purchase Order"),
         _txn("invoices", "qbd_invoice", "invoice", "Invoice", voidable=True),
@@ -104,12 +138,23 @@ RESOURCES: dict[str, Resource] = {
 }
 
 ITEM_PATHS = ("inventory-items", "non-inventory-items", "service-items", "other-charge-items")
-LIST_PATHS = ("customers", "vendors", *ITEM_PATHS, "accounts")
+# Item kinds that are generated a handful per company (like accounts, not part of ``size``)
+# and can only be listed and retrieved; transaction lines may refer to them.
+OTHER_ITEM_PATHS = (
+    "discount-items",
+    "subtotal-items",
+    "sales-tax-items",
+    "sales-tax-group-items",
+    "inventory-assembly-items",
+    "item-groups",
+)
+ALL_ITEM_PATHS = (*ITEM_PATHS, *OTHER_ITEM_PATHS)
+LIST_PATHS = ("customers", "vendors", *ALL_ITEM_PATHS, "accounts")
 TXN_PATHS = ("sales-orders", "purchase-orders", "invoices", "inventory-adjustments")
-# The resources that make up a company's ``size`` (accounts come on top).
+# The resources that make up a company's ``size`` (accounts and other item kinds come on top).
 SIZED_PATHS = ("customers", "vendors", *ITEM_PATHS, *TXN_PATHS)
 NAMESPACES = {
     "entity": ("customers", "vendors"),
-    "item": ITEM_PATHS,
+    "item": ALL_ITEM_PATHS,
     "account": ("accounts",),
 }

@@ -20,6 +20,7 @@ from qbdsim.lines import (
     reject_line_groups,
     replace_adjustment_lines,
     replace_lines,
+    settle_special_lines,
 )
 from qbdsim.lists import adjust_average_cost
 from qbdsim.resources import RESOURCES, Resource
@@ -248,7 +249,8 @@ def _derive(company: Company, res: Resource, data: dict) -> None:
     """Header totals from the lines (QuickBooks computes them; requests cannot set them)."""
     if res.path == "inventory-adjustments":
         return
-    subtotal = sum((to_decimal(line["amount"]) for line in data["lines"]), Decimal(0))
+    counted = settle_special_lines(company, data["lines"])
+    subtotal = sum((to_decimal(line["amount"]) for line in counted), Decimal(0))
     if res.path == "purchase-orders":
         data["totalAmount"] = fmt_money(subtotal)
         data["isFullyReceived"] = bool(data["lines"]) and all(
@@ -262,7 +264,7 @@ def _derive(company: Company, res: Resource, data: dict) -> None:
     taxable = sum(
         (
             to_decimal(line["amount"])
-            for line in data["lines"]
+            for line in counted
             if (line["salesTaxCode"] or {}).get("fullName") == "Tax"
         ),
         Decimal(0),

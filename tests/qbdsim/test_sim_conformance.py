@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from qbdsim.resources import RESOURCES
+from qbdsim.resources import OTHER_ITEM_PATHS, RESOURCES
 from qbdsim.testing import assert_conforms
 
 QBD = "/quickbooks-desktop"
 PAGINATED = [path for path, res in RESOURCES.items() if res.paginated]
 ALL_LISTS = list(RESOURCES)
+WRITABLE = [path for path, res in RESOURCES.items() if res.writable]
 
 
 def sdk_resource(client, path: str):
@@ -32,7 +33,8 @@ def test_list_response_conforms_to_spec(shared_wire, path):
     assert body["url"] == f"/v1{QBD}/{path}"
 
 
-@pytest.mark.parametrize("path", PAGINATED)
+# The other item kinds have a handful of records each: test_sim_other_items pages them.
+@pytest.mark.parametrize("path", [path for path in PAGINATED if path not in OTHER_ITEM_PATHS])
 def test_cursor_page_conforms_to_spec(shared_wire, path):
     first = shared_wire.get(path, params={"limit": 2}).json()
     assert first["hasMore"] is True
@@ -176,7 +178,7 @@ def _create_bodies(wire) -> dict[str, dict]:
     }
 
 
-@pytest.mark.parametrize("path", ALL_LISTS)
+@pytest.mark.parametrize("path", WRITABLE)
 def test_create_update_delete_void_conform_to_spec(wire, path):
     res = RESOURCES[path]
     # When a record is created

@@ -5,6 +5,7 @@ from __future__ import annotations
 import conductor
 import pytest
 
+from qbdsim.resources import OTHER_ITEM_PATHS, RESOURCES, SIZED_PATHS
 from qbdsim.testing import assert_conforms
 
 
@@ -25,20 +26,10 @@ def test_stats_count_requests_by_method_and_path_template(wire, client, eu):
 
 def test_counts_hold_every_resource_inactive_included(wire, server):
     counts = wire.sim("GET", "counts").json()
-    assert set(counts) == {
-        "customers",
-        "vendors",
-        "inventory-items",
-        "non-inventory-items",
-        "service-items",
-        "other-charge-items",
-        "sales-orders",
-        "purchase-orders",
-        "invoices",
-        "inventory-adjustments",
-        "accounts",
-    }
-    assert sum(v for k, v in counts.items() if k != "accounts") == server.config.size
+    assert set(counts) == set(RESOURCES)
+    # the size is made of the sized resources; accounts and the other item kinds come on top
+    assert sum(counts[path] for path in SIZED_PATHS) == server.config.size
+    assert counts["accounts"] > 0 and all(counts[path] > 0 for path in OTHER_ITEM_PATHS)
     active = wire.get("customers", params={"limit": 150}).json()
     assert counts["customers"] > len(active["data"]) + active["remainingCount"]
 
@@ -58,7 +49,7 @@ def test_reset_can_change_size_and_seed(wire):
     body = wire.sim("POST", "reset", {"size": 50, "seed": 9}).json()
     assert (body["size"], body["seed"]) == (50, 9)
     counts = wire.sim("GET", "counts").json()
-    assert sum(v for k, v in counts.items() if k != "accounts") == 50
+    assert sum(counts[path] for path in SIZED_PATHS) == 50
     assert wire.sim("POST", "reset", {"size": "big"}).status_code == 400
 
 

@@ -22,6 +22,7 @@ FUZZ = settings(
 OPERATIONS = [
     (path, spec_path)
     for path, res in RESOURCES.items()
+    if res.writable
     for spec_path in (res.collection_path, res.item_path)
 ]
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from decimal import Decimal
 
 import pytest
 
+from qbdsim import generate
 from qbdsim.config import SimConfig
 from qbdsim.generate import allocate, generate_company
-from qbdsim.resources import ITEM_PATHS, SIZED_PATHS
+from qbdsim.resources import ALL_ITEM_PATHS, ITEM_PATHS, OTHER_ITEM_PATHS, SIZED_PATHS
 
 ANCHOR = "2026-01-15T12:00:00"
 
@@ -81,20 +83,21 @@ def test_names_are_unique_in_their_name_spaces(company):
         r.name.casefold() for p in ("customers", "vendors") for r in company.records[p].values()
     ]
     assert len(entities) == len(set(entities))
-    items = [r.name.casefold() for p in ITEM_PATHS for r in company.records[p].values()]
+    items = [r.name.casefold() for p in ALL_ITEM_PATHS for r in company.records[p].values()]
     assert len(items) == len(set(items))
 
 
 def test_transactions_reference_real_records(company):
     items = {r.id for p in ITEM_PATHS for r in company.records[p].values()}
-    for path, party, parties in (
-        ("sales-orders", "customer", "customers"),
-        ("invoices", "customer", "customers"),
-        ("purchase-orders", "vendor", "vendors"),
+    any_item = items | {r.id for p in OTHER_ITEM_PATHS for r in company.records[p].values()}
+    for path, party, parties, known in (
+        ("sales-orders", "customer", "customers", any_item),
+        ("invoices", "customer", "customers", any_item),
+        ("purchase-orders", "vendor", "vendors", items),
     ):
         for record in company.records[path].values():
             assert company.get(parties, record.data[party]["id"]) is not None
-            assert all(line["item"]["id"] in items for line in record.data["lines"])
+            assert all(line["item"]["id"] in known for line in record.data["lines"])
 
 
 def test_on_hand_agrees_with_opening_adjustments_and_invoices(company):
@@ -104,7 +107,7 @@ def test_on_hand_agrees_with_opening_adjustments_and_invoices(company):
             movement[line["item"]["id"]] += line["quantityDifference"]
     for record in company.records["invoices"].values():
         for line in record.data["lines"]:
-            movement[line["item"]["id"]] -= line["quantity"]
+            movement[line["item"]["id"]] -= line["quantity"] or 0  # discounts have none
     changed = [r for r in company.records["inventory-items"].values() if movement[r.id]]
     assert changed
     # opening quantities are between 0 and 300, everything else is the movement
@@ -139,3 +142,74 @@ def test_one_hundred_thousand_records_generate_quickly():
     company = generate_company(SimConfig(size=20_000, seed=2))
     assert sum(company.counts()[p] for p in SIZED_PATHS) == 20_000
     assert time.process_time() - started < 6  # about 1 s; 100k take about 5 s
+
+
+def _kind(company, line) -> str | None:
+    return next((p for p in OTHER_ITEM_PATHS if line["item"]["id"] in company.records[p]), None)
+
+
+def test_other_item_kinds_come_on_top_of_the_size(company):
+    counts = company.counts()
+    assert sum(counts[path] for path in SIZED_PATHS) == 2000
+    handful = [counts[path] for path in OTHER_ITEM_PATHS if path != "sales-tax-group-items"]
+    assert all(2 <= count <= 6 for count in handful)
+    assert counts["sales-tax-group-items"] == 1
+    # the sales-tax items are the ones customers are taxed with
+    tax_items = {r.id for r in company.records["sales-tax-items"].values()}
+    taxed = [r for r in company.records["customers"].values() if r.data["salesTaxItem"]]
+    assert taxed and all(r.data["salesTaxItem"]["id"] in tax_items for r in taxed)
+
+
+def test_some_sales_carry_discount_subtotal_and_assembly_lines(company):
+    records = [r for p in ("sales-orders", "invoices") for r in company.records[p].values()]
+    special = [r for r in records if any(_kind(company, line) for line in r.data["lines"])]
+    assert 0.05 * len(records) <= len(special) <= 0.12 * len(records)
+    kinds = {_kind(company, line) for r in special for line in r.data["lines"]} - {None}
+    assert kinds == {"discount-items", "subtotal-items", "inventory-assembly-items"}
+    for record in special:
+        data, running = record.data, Decimal(0)
+        counted = Decimal(0)
+        for line in data["lines"]:
+            kind = _kind(company, line)
+            amount = Decimal(line["amount"])
+            if kind == "subtotal-items":
+                assert line["quantity"] is None and amount == running
+                continue
+            if kind == "discount-items":
+                assert line["quantity"] is None and amount < 0
+            running += amount
+            counted += amount
+        assert Decimal(data["subtotal"]) == counted
+        total = counted + Decimal(data["salesTaxTotal"])
+        if record.resource == "sales-orders":
+            assert Decimal(data["totalAmount"]) == total
+        else:
+            paid = -Decimal(data["appliedAmount"])
+            assert Decimal(data["balanceRemaining"]) == total - paid
+
+
+def test_other_item_kinds_leave_the_rest_of_the_company_as_the_seed_gave_it(monkeypatch):
+    with_others = generate_company(SimConfig(size=600, seed=3, anchor=ANCHOR))
+
+    class Nothing:
+        def __init__(self, *args) -> None:
+            pass
+
+        def items(self) -> None:
+            pass
+
+        def sales_lines(self, tax_rates) -> None:
+            pass
+
+    monkeypatch.setattr(generate, "OtherItemMaker", Nothing)
+    without = generate_company(SimConfig(size=600, seed=3, anchor=ANCHOR))
+    for path in ("vendors", *ITEM_PATHS, "purchase-orders", "inventory-adjustments"):
+        assert [r.data for r in with_others.records[path].values()] == [
+            r.data for r in without.records[path].values()
+        ], path
+    for path in ("customers", "sales-orders", "invoices"):
+        assert list(with_others.records[path]) == list(without.records[path])
+    for path in ("sales-orders", "invoices"):
+        for record in with_others.records[path].values():
+            lines = [line for line in record.data["lines"] if not _kind(with_others, line)]
+            assert lines == without.records[path][record.id].data["lines"]
