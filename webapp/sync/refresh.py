@@ -21,6 +21,7 @@ from webapp.models.wms import Customer, Item
 from webapp.sync.base import LINKED_SALES_ORDERS
 from webapp.sync.objects.item import ITEM_TYPES
 from webapp.sync.refs import IDS_PER_CALL
+from webapp.sync.writer import REFRESHED
 
 if TYPE_CHECKING:
     from webapp.sync.engine import PullContext
@@ -38,7 +39,7 @@ def affected(ctx: PullContext) -> dict[str, dict[str, list[str]]]:
     # What the rewritten rows referred to before this run (their rows now say what is new).
     held = ctx.checkpoint.get("referred") or {}
     referred = {target: sorted(ctx.writer.referred.get(target, set()) | set(held.get(target) or ()))
-                for target in ("item", "customer")}
+                for target in REFRESHED}
     if obj.line_model is not None:
         lines = obj.line_model.__table__
         query = (

@@ -24,12 +24,12 @@ from sqlalchemy import select
 from webapp.extensions import db
 from webapp.sync.base import LIST
 from webapp.sync.conductor import RECORD, QuickBooks, QuickBooksError
+from webapp.sync.paging import PAGE_LIMIT
 
 if TYPE_CHECKING:
     from webapp.sync.writer import PageWriter
 
 IDS_PER_CALL = 100
-LIST_LIMIT = 150  # Conductor's largest page
 PRELOAD_AFTER = 3  # pages asking for one target's ids before its whole id map is read
 MAX_DEPTH = 3
 
@@ -110,7 +110,7 @@ class RefResolver:
         missing = missing - held
         while missing and pending:
             resource = pending.pop(0)
-            page = self.qb.list_page(resource, {"limit": LIST_LIMIT, **self._params[resource]})
+            page = self.qb.list_page(resource, {"limit": PAGE_LIMIT, **self._params[resource]})
             listed = {r["id"] for r in page["data"] if isinstance(r.get("id"), str)}
             held.update(listed)
             missing -= listed
