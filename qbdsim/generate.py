@@ -6,7 +6,8 @@ objects that existed when it was entered. Timestamps spread over the two years b
 anchor; on-hand quantities, open order quantities and balances are built by the same ledger
 the API uses, so they agree with the transactions. The item kinds the simulator only lists
 (discounts, subtotals, assemblies...) come last, from their own random stream, and some sales
-orders and invoices gain a line using them (``generate_other_items``).
+orders and invoices gain a line using them (``generate_other_items``); last, a few orders and
+invoices gain a line group made from an item group (``generate_line_groups``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import random
 from datetime import datetime
 
 from qbdsim.config import SimConfig
+from qbdsim.generate_line_groups import LineGroupMaker
 from qbdsim.generate_lists import ListMaker
 from qbdsim.generate_other_items import OtherItemMaker
 from qbdsim.generate_txns import TxnMaker
@@ -120,4 +122,5 @@ def _generate(config: SimConfig) -> Company:
     others = OtherItemMaker(company, lists, config.seed, anchor)
     others.items()
     others.sales_lines(txns.tax_rates)
+    LineGroupMaker(company, lists, config.seed).add(txns.tax_rates)
     return company

@@ -15,6 +15,7 @@ from decimal import Decimal
 from qbdsim import ledger
 from qbdsim.fields import blank
 from qbdsim.generate_lists import DAY_S, HISTORY_S, ListMaker
+from qbdsim.groups import group_lines
 from qbdsim.lines import settle_special_lines
 from qbdsim.resources import RESOURCES
 from qbdsim.store import Company, Record
@@ -173,7 +174,7 @@ class OtherItemMaker:
                         line.update(quantityInvoiced=0, isManuallyClosed=False)
                 before = ledger.effects(self.company, record)
                 record.data["lines"].extend(lines)
-                _retotal(self.company, record, tax, tax_rates)
+                retotal(self.company, record, tax, tax_rates)
                 record.invalidate()
                 ledger.apply_change(self.company, before, ledger.effects(self.company, record))
 
@@ -188,7 +189,7 @@ class OtherItemMaker:
 
     def _subtotal_line(self, record: Record) -> dict:
         line = self._new_line(record, self.made["subtotal-items"][0])
-        line["amount"] = "0.00"  # settled with the other lines (see _retotal)
+        line["amount"] = "0.00"  # settled with the other lines (see retotal)
         return line
 
     def _discount_line(self, record: Record, percent: bool) -> dict:
@@ -225,10 +226,11 @@ class OtherItemMaker:
         return line
 
 
-def _retotal(company: Company, record: Record, tax: dict, tax_rates: dict[str, str]) -> None:
-    """Subtotal, tax and total again after lines were added, as QuickBooks computes them."""
+def retotal(company: Company, record: Record, tax: dict, tax_rates: dict[str, str]) -> None:
+    """Subtotal, tax and total of a sales order or invoice again after lines were added, as
+    QuickBooks computes them (line groups' lines included)."""
     data = record.data
-    counted = settle_special_lines(company, data["lines"])
+    counted = settle_special_lines(company, data["lines"]) + group_lines(data)
     subtotal = sum((to_decimal(line["amount"]) for line in counted), Decimal(0))
     taxable = sum(
         (to_decimal(line["amount"]) for line in counted if line["salesTaxCode"] == tax), Decimal(0)

@@ -46,7 +46,7 @@ def effects(company: Company, record: Record | None) -> dict[tuple, float]:
             out[key] = out.get(key, 0) + value
 
     data = record.data
-    lines = [line for line in data.get("lines") or () if isinstance(line, dict)]
+    lines = [line for line in _every_line(data) if isinstance(line, dict)]
     if record.resource == "invoices":
         links = record.meta.get("line_links", {})
         for line in lines:
@@ -96,17 +96,28 @@ def _apply(company: Company, key: tuple, delta) -> None:
         _apply_balance(company, key[1], Decimal(delta))
 
 
+def _every_line(data: dict) -> list:
+    """The transaction's lines and the lines of its line groups (tolerating raw edits)."""
+    lines = data.get("lines")
+    lines = list(lines) if isinstance(lines, list) else []
+    groups = data.get("lineGroups")
+    for group in groups if isinstance(groups, list) else ():
+        inner = group.get("lines") if isinstance(group, dict) else None
+        lines += inner if isinstance(inner, list) else []
+    return lines
+
+
 def _apply_invoiced(company: Company, order_id: str, line_id: str, delta) -> None:
     order = company.get("sales-orders", order_id)
     if order is None:
         return
-    for line in order.data["lines"]:
+    for line in _every_line(order.data):
         if line["id"] == line_id:
             line["quantityInvoiced"] = quantity_out((line["quantityInvoiced"] or 0) + delta)
             if not order.data["isManuallyClosed"] and not line["isManuallyClosed"]:
                 _apply(company, ("onso", _inventory_item_id(company, line)), -delta)
             break
-    order.data["isFullyInvoiced"] = fully_invoiced(order.data["lines"])
+    order.data["isFullyInvoiced"] = fully_invoiced(_every_line(order.data))
     order.invalidate()
 
 

@@ -175,34 +175,46 @@ def replace_lines(
     Lines named by ``id`` are kept (and modified); ``id: "-1"`` adds one; any line left out
     is removed. Returns the new lines and the invoice line links that survive.
     """
-    res_lines = {line["id"]: line for line in record.data["lines"]}
-    old_links = record.meta.get("line_links", {})
-    links = {}
-    res = RESOURCES[record.resource]
+    links: dict = {}
+    lines = replace_line_list(
+        company,
+        RESOURCES[record.resource],
+        record.data["lines"],
+        body_lines,
+        now_ts,
+        "lines",
+        record.meta.get("line_links", {}),
+        links,
+    )
+    return lines, links
+
+
+def replace_line_list(
+    company: Company,
+    res: Resource,
+    existing: list[dict],
+    body_lines: list[dict],
+    now_ts: int,
+    path: str,
+    old_links: dict,
+    links: dict,
+) -> list[dict]:
+    """The replace-all rule over one array of lines (a transaction's, or a line group's)."""
+    by_id = {line["id"]: line for line in existing}
     lines = []
     for index, body in enumerate(body_lines):
         body = dict(body)
         line_id = body.pop("id")
         if line_id == NEW_LINE_ID:
             base = None
-        elif line_id in res_lines:
-            base = res_lines[line_id]
+        elif line_id in by_id:
+            base = by_id[line_id]
             if line_id in old_links:
                 links[line_id] = old_links[line_id]
         else:
             raise object_missing(line_id)
-        lines.append(build_line(company, res, body, base, now_ts, f"lines[{index}]", links))
-    return lines, links
-
-
-def reject_line_groups(groups: list[dict] | None, owner: Resource, is_update: bool) -> None:
-    """Item groups are not held by the simulator, so any group reference dangles."""
-    if not groups:
-        return
-    group = groups[0]
-    if is_update and group.get("id") not in (None, NEW_LINE_ID):
-        raise object_missing(group["id"])
-    raise invalid_reference("ItemGroup", group.get("itemGroupId", ""), owner.display)
+        lines.append(build_line(company, res, body, base, now_ts, f"{path}[{index}]", links))
+    return lines
 
 
 def adjustment_line(

@@ -14,10 +14,10 @@ from decimal import Decimal
 from qbdsim import ledger
 from qbdsim.errors import invalid_reference, qbd_request_error, stale_revision
 from qbdsim.fields import apply_body, blank
+from qbdsim.groups import group_lines, new_groups, replace_groups
 from qbdsim.lines import (
     adjustment_line,
     build_line,
-    reject_line_groups,
     replace_adjustment_lines,
     replace_lines,
     settle_special_lines,
@@ -53,7 +53,6 @@ def create(company: Company, res: Resource, body: dict, now_ts: int) -> Record:
         data["isManuallyClosed"] = False
     apply_body(company, res, data, body, res.object_type)
     _party_defaults(company, res, data)
-    reject_line_groups(body.get("lineGroups"), res, is_update=False)
     links: dict = {}
     deferred: list = []
     if res.path == "inventory-adjustments":
@@ -67,6 +66,7 @@ def create(company: Company, res: Resource, body: dict, now_ts: int) -> Record:
             build_line(company, res, line, None, now_ts, f"lines[{i}]", links)
             for i, line in enumerate(body.get("lines", ()))
         ]
+        data["lineGroups"] = new_groups(company, res, body.get("lineGroups", ()), now_ts)
     orders = _orders_to_link(company, res, data, body, now_ts, links)
     if data["refNumber"] is None:
         data["refNumber"] = next_ref_number(company, res.path)
@@ -93,13 +93,14 @@ def update(
         raise stale_revision(str(sent))
     data = copy.deepcopy(record.data)
     apply_body(company, res, data, body, res.object_type)
-    reject_line_groups(body.get("lineGroups"), res, is_update=True)
     links = record.meta.get("line_links", {})
     if "lines" in body:
         if res.path == "inventory-adjustments":
             data["lines"] = replace_adjustment_lines(company, record, body["lines"], now_ts)
         else:
             data["lines"], links = replace_lines(company, record, body["lines"], now_ts)
+    if "lineGroups" in body:
+        data["lineGroups"] = replace_groups(company, record, res, body["lineGroups"], now_ts)
     if body.get("refNumber"):
         company.last_ref[res.path] = body["refNumber"]
     _derive(company, res, data)
@@ -145,6 +146,10 @@ def void(company: Company, record: Record, now_ts: int) -> dict:
         if record.resource == "inventory-adjustments":
             line.update(quantityDifference=0, valueDifference=0)
         else:
+            line.update(quantity=0, amount="0.00")
+    for group in data.get("lineGroups") or ():
+        group["totalAmount"] = "0.00"
+        for line in group["lines"]:
             line.update(quantity=0, amount="0.00")
     memo = data["memo"] or ""
     if not memo.startswith("VOID:"):
@@ -246,15 +251,17 @@ def _orders_to_link(company, res, data, body, now_ts, links) -> list[Record]:
 
 
 def _derive(company: Company, res: Resource, data: dict) -> None:
-    """Header totals from the lines (QuickBooks computes them; requests cannot set them)."""
+    """Header totals from the lines and line groups (QuickBooks computes them; requests
+    cannot set them)."""
     if res.path == "inventory-adjustments":
         return
-    counted = settle_special_lines(company, data["lines"])
+    counted = settle_special_lines(company, data["lines"]) + group_lines(data)
+    every_line = data["lines"] + group_lines(data)
     subtotal = sum((to_decimal(line["amount"]) for line in counted), Decimal(0))
     if res.path == "purchase-orders":
         data["totalAmount"] = fmt_money(subtotal)
-        data["isFullyReceived"] = bool(data["lines"]) and all(
-            (line["receivedQuantity"] or 0) >= (line["quantity"] or 0) for line in data["lines"]
+        data["isFullyReceived"] = bool(every_line) and all(
+            (line["receivedQuantity"] or 0) >= (line["quantity"] or 0) for line in every_line
         )
         return
     tax_item = data["salesTaxItem"]
@@ -275,7 +282,7 @@ def _derive(company: Company, res: Resource, data: dict) -> None:
     total = to_decimal(data["subtotal"]) + to_decimal(data["salesTaxTotal"])
     if res.path == "sales-orders":
         data["totalAmount"] = fmt_money(total)
-        data["isFullyInvoiced"] = ledger.fully_invoiced(data["lines"])
+        data["isFullyInvoiced"] = ledger.fully_invoiced(every_line)
     else:
         balance = total + to_decimal(data["appliedAmount"])
         data["balanceRemaining"] = fmt_money(balance)

@@ -83,8 +83,13 @@ def test_full_sync_copies_fields_and_lines_exactly(sync_app, sim, qb):
         assert row.total_amount == Decimal(record["totalAmount"])
         assert row.customer_qb_id == record["customer"]["id"]
         assert row.customer_id is not None
-        assert [line.qb_line_id for line in row.lines] == [x["id"] for x in record["lines"]]
-        for line, wire in zip(row.lines, record["lines"], strict=True):
+        # plain lines first, then each line group followed by its lines (test_line_groups)
+        in_groups = [qb_line_id for g in record["lineGroups"]
+                     for qb_line_id in (g["id"], *(x["id"] for x in g["lines"]))]
+        assert [line.qb_line_id for line in row.lines] == [
+            *(x["id"] for x in record["lines"]), *in_groups]
+        plain = row.lines[: len(record["lines"])]
+        for line, wire in zip(plain, record["lines"], strict=True):
             assert line.item_qb_id == wire["item"]["id"]
             # discount, subtotal and assembly items are not mirrored: no local item
             assert (line.item_id is not None) == (wire["item"]["id"] in mirrored)

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Date, ForeignKey, Integer, String, Text
+from sqlalchemy import Date, ForeignKey, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from webapp.extensions import db
@@ -126,7 +126,17 @@ class TransactionMixin:
 
 
 class LineMixin:
-    """Columns shared by order and invoice lines; `qb_line_id` is QuickBooks' TxnLineID."""
+    """Columns shared by order and invoice lines; `qb_line_id` is QuickBooks' TxnLineID.
+
+    Line groups (an item group used on a transaction, QuickBooks' `lineGroups`) are rows of
+    the same table rather than a table of their own: the group's row has `is_line_group` set,
+    its item group's id in `item_qb_id` (item groups are not mirrored, so `item_id` is NULL),
+    its `totalAmount` as `amount`, and its TxnLineID as `qb_line_id`; the group's own lines
+    follow it, real item lines like any other, each naming the group's `qb_line_id` in
+    `group_qb_line_id`. One table keeps "every line of this order, in order" one query and
+    the writer's replace-all of lines unchanged; what an order carries is its rows that are
+    not groups (`is_line_group` false), so a group never counts twice.
+    """
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     qb_line_id: Mapped[str | None] = mapped_column(String(36))
@@ -137,6 +147,8 @@ class LineMixin:
     unit_of_measure: Mapped[str | None] = mapped_column(String(31))
     rate: Mapped[Decimal | None] = mapped_column(RATE)
     amount: Mapped[Decimal | None] = mapped_column(MONEY)
+    is_line_group: Mapped[bool] = mapped_column(default=False, server_default=false())
+    group_qb_line_id: Mapped[str | None] = mapped_column(String(36))
 
     @declared_attr
     def item_id(cls) -> Mapped[int | None]:  # noqa: N805 - declared_attr receives the class

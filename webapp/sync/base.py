@@ -83,6 +83,11 @@ class SyncObject:
         lines = record.get("lines")
         if not isinstance(lines, list):
             raise MappingError("lines should be a list")
+        return cls.map_lines(lines)
+
+    @classmethod
+    def map_lines(cls, lines: list) -> list[tuple[dict, dict, dict]]:
+        """`lines_to_local` for one array of QuickBooks lines."""
         out = []
         apply, refs = compile_fields(cls.line_fields), cls.line_refs
         for line in lines:

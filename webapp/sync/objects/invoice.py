@@ -1,19 +1,20 @@
-"""Invoices with their lines, from QuickBooks to the WMS only."""
+"""Invoices with their lines and line groups, from QuickBooks to the WMS only."""
 
 from typing import Any
 
 from webapp.models.wms import Invoice, InvoiceLine
-from webapp.sync.base import LINKED_SALES_ORDERS, TRANSACTION, SyncObject
+from webapp.sync.base import LINKED_SALES_ORDERS, TRANSACTION
 from webapp.sync.fields import Bool, Day, Number
 from webapp.sync.objects._transaction import (
     CUSTOMER,
     CUSTOMER_DOCUMENT_FIELDS,
     LINE_FIELDS,
     LINE_ITEM,
+    GroupedLinesSync,
 )
 
 
-class InvoiceSync(SyncObject):
+class InvoiceSync(GroupedLinesSync):
     name = "invoice"
     display_name = "Invoices"
     direction = "pull"

@@ -1,12 +1,17 @@
-"""Purchase orders with their lines, both ways."""
+"""Purchase orders with their lines and line groups, both ways."""
 
 from webapp.models.wms import PurchaseOrder, PurchaseOrderLine
-from webapp.sync.base import TRANSACTION, SyncObject
+from webapp.sync.base import TRANSACTION
 from webapp.sync.fields import Address, Bool, Day, Number, Ref, Text
-from webapp.sync.objects._transaction import HEADER_FIELDS, LINE_FIELDS, LINE_ITEM
+from webapp.sync.objects._transaction import (
+    HEADER_FIELDS,
+    LINE_FIELDS,
+    LINE_ITEM,
+    GroupedLinesSync,
+)
 
 
-class PurchaseOrderSync(SyncObject):
+class PurchaseOrderSync(GroupedLinesSync):
     name = "purchase_order"
     display_name = "Purchase Orders"
     direction = "both"

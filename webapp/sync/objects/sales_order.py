@@ -1,17 +1,18 @@
-"""Sales orders with their lines, both ways."""
+"""Sales orders with their lines and line groups, both ways."""
 
 from webapp.models.wms import SalesOrder, SalesOrderLine
-from webapp.sync.base import TRANSACTION, SyncObject
+from webapp.sync.base import TRANSACTION
 from webapp.sync.fields import Bool, Number
 from webapp.sync.objects._transaction import (
     CUSTOMER,
     CUSTOMER_DOCUMENT_FIELDS,
     LINE_FIELDS,
     LINE_ITEM,
+    GroupedLinesSync,
 )
 
 
-class SalesOrderSync(SyncObject):
+class SalesOrderSync(GroupedLinesSync):
     name = "sales_order"
     display_name = "Sales Orders"
     direction = "both"
