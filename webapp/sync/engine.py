@@ -55,8 +55,14 @@ class PullContext:
             stamp_seen=datetime.fromisoformat(stamp) if stamp else None,
         )
         self.resolver.writer = self.writer
-        # Linked sales orders are read again after incremental pulls only (see refresh).
-        self.writer.track_links = self.checkpoint.get("full") is False
+        # What rewritten transactions referred to before is read again after any pull; the
+        # sales orders every invoice read links to are noted after incremental pulls only
+        # (after a full pull, refresh finds them in the database: see refresh.stale).
+        self.set_link_tracking(self.checkpoint.get("full"))
+
+    def set_link_tracking(self, full: bool | None) -> None:
+        self.writer.track_links = full is not None
+        self.writer.track_current_links = full is False
 
     def report_error(self, obj: type[SyncObject], record: dict, code: str, message: str,
                      retryable: bool = False) -> None:
@@ -182,9 +188,7 @@ def _run_object(session_id, object_name, qb, is_cancelled, on_progress, settings
         ctx.flush()
     if not ctx.checkpoint.get("deletions_done"):
         deletions.apply(ctx, _state(session, object_name))
-    if obj.kind != LIST and not ctx.checkpoint.get("full") and not ctx.checkpoint.get(
-        "refreshed"
-    ):
+    if obj.kind != LIST and not ctx.checkpoint.get("refreshed"):
         refresh.refresh(ctx)
         ctx.checkpoint["refreshed"] = True
         ctx.flush()
@@ -208,7 +212,7 @@ def _plan_pull(ctx: PullContext) -> None:
         "full": full,
         "compare_ids": full and has_rows,
     }
-    ctx.writer.track_links = not full
+    ctx.set_link_tracking(full)
     if full and has_rows:
         ctx.checkpoint["seen_stamp"] = started.isoformat()
         ctx.writer.stamp_seen = started

@@ -73,6 +73,9 @@ class PageWriter:
         # Sales orders linked to the invoices read since the last commit, and the items and
         # customers changed transactions referred to before (when tracked; see refresh).
         self.track_links = False
+        # Also the links of every record read, not only changed ones' former links (off after
+        # a full pull, whose refresh finds the current links in the database).
+        self.track_current_links = True
         self.linked: set[str] = set()
         self.referred: dict[str, set[str]] = {}
 
@@ -173,7 +176,7 @@ class PageWriter:
         links; a transaction moved to another customer or item gives the old one back its
         balance or stock, and once its row is rewritten nothing else remembers which it was.
         """
-        if obj.links_sales_orders:
+        if obj.links_sales_orders and self.track_current_links:
             for record, _ in incoming:
                 self.linked.update(obj.linked_sales_orders(record))
         before = [existing[m.qb_id].id for m in changed if m.qb_id in existing]
