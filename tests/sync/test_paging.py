@@ -64,3 +64,29 @@ def test_close_stops_fetching_and_closes_the_source():
     pages.close()
     assert source.requested == [0, 1]
     assert source.closed.is_set()
+
+
+def test_an_item_handed_over_without_a_request_does_not_hold_back_the_next_request():
+    """A window's held-back last page costs no request: while the consumer still writes it,
+    the next window's first page is already being fetched; a request still waits its turn."""
+    requested = []
+
+    def windows():
+        for window in range(3):
+            requested.append(window)  # one request per window ...
+            yield ("page", window)
+            yield ("held", window)  # ... and its last page handed over without one
+
+    with Prefetcher(windows(), requests=lambda: len(requested)) as pages:
+        assert next(pages) == ("page", 0)
+        assert next(pages) == ("held", 0)
+        # The consumer writes ("held", 0): window 1 is requested meanwhile, not after.
+        for _ in range(200):
+            if len(requested) >= 2:
+                break
+            threading.Event().wait(0.005)
+        assert requested == [0, 1]
+        threading.Event().wait(0.05)
+        assert requested == [0, 1]  # and no further: one request ahead, as before
+        assert list(pages) == [("page", 1), ("held", 1), ("page", 2), ("held", 2)]
+    assert requested == [0, 1, 2]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -35,13 +35,19 @@ class Prefetcher:
     The next page is requested as soon as the consumer takes the previous one, never
     earlier. Exceptions from the fetch surface at the matching `next()`; `close()` stops the
     fetching after the request in flight and closes the generator.
+
+    With `requests` (a count of the requests made so far), an item the source hands over
+    without making a request — the last page of a date window, held back until the window
+    was read to its end — does not use up the one page ahead: the source goes on to its next
+    request at once instead of waiting, idle, until the consumer has written that item.
     """
 
     POLL_S = 0.1
 
-    def __init__(self, pages: Iterator) -> None:
+    def __init__(self, pages: Iterator, requests: Callable[[], int] | None = None) -> None:
         self._pages = pages
-        self._queue: queue.Queue = queue.Queue(maxsize=1)
+        self._requests = requests
+        self._queue: queue.Queue = queue.Queue()
         self._slot = threading.Semaphore(1)  # taken while a page waits for the consumer
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="qbsync-prefetch", daemon=True)
@@ -50,11 +56,18 @@ class Prefetcher:
     def _run(self) -> None:
         try:
             while self._wait_for_slot():
-                try:
-                    page = next(self._pages)
-                except StopIteration:
-                    self._queue.put(("done", _DONE))
-                    return
+                while True:  # the slot is for the item that makes a request
+                    before = self._requests() if self._requests else None
+                    try:
+                        page = next(self._pages)
+                    except StopIteration:
+                        self._queue.put(("done", _DONE))
+                        return
+                    if before is None or self._requests() != before:
+                        break
+                    self._queue.put(("free", page))  # made no request: takes no slot
+                    if self._stop.is_set():
+                        return
                 self._queue.put(("page", page))
         except BaseException as error:  # noqa: BLE001 - handed to the consumer to raise
             self._queue.put(("error", error))
@@ -74,6 +87,8 @@ class Prefetcher:
 
     def __next__(self):
         kind, value = self._queue.get()
+        if kind == "free":
+            return value
         self._slot.release()  # the fetcher may ask for the next one now
         if kind == "page":
             return value
