@@ -14,6 +14,7 @@ from tests.sync.conftest import objects_by_name, sync
 from webapp.extensions import db
 from webapp.models import Item, SyncError
 from webapp.sync.objects import registry
+from webapp.sync.objects.item import NOT_MIRRORED_ITEM_RESOURCES
 
 OBJECTS = {"sales_order": "sales-orders", "purchase_order": "purchase-orders",
            "invoice": "invoices"}
@@ -174,3 +175,26 @@ def test_a_malformed_line_group_is_one_mapping_error_and_the_page_goes_on(sync_a
         registry.get("sales_order").model))
     assert written == sim.counts()["sales-orders"] - 1
     assert header_row("sales_order", orders[1]["id"]) is not None
+
+
+def test_an_item_group_is_looked_for_among_item_groups_only(sync_app, sim, qb):
+    """A line group's item group can be nowhere but in `item-groups`: a pull whose only
+    unmirrored items are item groups (purchase orders: no discount or subtotal lines) lists
+    that resource once, not every unmirrored item kind before it."""
+    records = every_record(qb, "purchase-orders")
+    assert any(r["lineGroups"] for r in records), "no purchase order with a line group"
+    groups = {g["itemGroup"]["id"] for r in records for g in r["lineGroups"]}
+    requests = sim.stats()["requests"]
+    before = {r: requests.get(f"GET /v1/quickbooks-desktop/{r}", 0)
+              for r in NOT_MIRRORED_ITEM_RESOURCES}
+    doc = sync(["purchase_order"], mode="full")
+    assert doc["error_count"] == 0
+    requests = sim.stats()["requests"]
+    listed = {r: requests.get(f"GET /v1/quickbooks-desktop/{r}", 0) - before[r]
+              for r in NOT_MIRRORED_ITEM_RESOURCES}
+    assert listed == {r: int(r == "item-groups") for r in NOT_MIRRORED_ITEM_RESOURCES}
+    # And every group row still names its item group, with no local item
+    rows = [line for header in db.session.scalars(select(registry.get("purchase_order").model))
+            for line in header.lines if line.is_line_group]
+    assert {line.item_qb_id for line in rows} == groups
+    assert all(line.item_id is None for line in rows)

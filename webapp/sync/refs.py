@@ -84,9 +84,16 @@ class RefResolver:
             known.update(rows)
         return found
 
-    def resolve(self, wanted: dict[str, set[str]]) -> dict[str, dict[str, int]]:
+    def resolve(self, wanted: dict[str, set[str]],
+                where: dict[str, dict[str, set[str]]] | None = None) -> dict[str, dict[str, int]]:
         """{target: {QuickBooks id: local id}}; ids found only in a target's `elsewhere`
-        resources are left out of it and kept in `self.elsewhere` instead."""
+        resources are left out of it and kept in `self.elsewhere` instead.
+
+        `where` narrows that search: {target: {QuickBooks id: the `elsewhere` resources of the
+        references that name it}} (an item group on a line group is in `item-groups` only; a
+        sub-item's parent is nowhere but the items the WMS mirrors). Without it, a missing id
+        may be in any of the target's.
+        """
         resolved = {}
         for target, qb_ids in wanted.items():
             qb_ids = qb_ids - self.elsewhere.get(target, set())
@@ -94,7 +101,7 @@ class RefResolver:
             missing = qb_ids - found.keys()
             if missing and self.writer is not None and self.depth < MAX_DEPTH:
                 if self.elsewhere_resources.get(target):
-                    missing = self._list_elsewhere(target, missing)
+                    missing = self._list_elsewhere(target, missing, (where or {}).get(target))
                 unknown = self._fetch(target, missing) if missing else []
                 found.update(self.local_ids(target, missing))
                 if unknown and self._partial.get(target):
@@ -102,14 +109,27 @@ class RefResolver:
             resolved[target] = found
         return resolved
 
-    def _list_elsewhere(self, target: str, missing: set[str]) -> set[str]:
+    def _list_elsewhere(self, target: str, missing: set[str],
+                        where: dict[str, set[str]] | None = None) -> set[str]:
         """List the target's elsewhere resources (each once per run) until every missing id
-        is found or none is left; returns the ids still missing."""
+        is found or none is left that could hold one; returns the ids still missing.
+
+        With `where` (see `resolve`), only resources some missing id may be in are listed,
+        first the one that is the last place left for the most of them.
+        """
         held = self.elsewhere.setdefault(target, set())
         pending = self._unlisted.setdefault(target, list(self.elsewhere_resources[target]))
         missing = missing - held
         while missing and pending:
-            resource = pending.pop(0)
+            if where is None:
+                resource = pending[0]
+            else:
+                places = [[r for r in pending if r in where.get(i, ())] for i in missing]
+                candidates = [r for r in pending if any(r in p for p in places)]
+                if not candidates:
+                    break
+                resource = max(candidates, key=lambda r: sum(p == [r] for p in places))
+            pending.remove(resource)
             page = self.qb.list_page(resource, {"limit": PAGE_LIMIT, **self._params[resource]})
             listed = {r["id"] for r in page["data"] if isinstance(r.get("id"), str)}
             held.update(listed)

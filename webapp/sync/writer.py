@@ -221,11 +221,14 @@ class PageWriter:
         """Resolve references; records whose reference QuickBooks cannot find fail alone."""
         in_page = {m.qb_id for m in changed}
         wanted: dict[str, set[str]] = {}
+        where: dict[str, dict[str, set[str]]] = {}  # the not-mirrored resources each id may be in
         for m in changed:
             for ref, qb_id in m.pairs:
                 if not (ref.target == obj.name and qb_id in in_page):
                     wanted.setdefault(ref.target, set()).add(qb_id)
-        self.local = self.resolver.resolve(wanted)
+                    where.setdefault(ref.target, {}).setdefault(qb_id, set()).update(
+                        ref.elsewhere)
+        self.local = self.resolver.resolve(wanted, where)
         broken = {}
         for m in changed:
             found = self._broken_ref(obj, m, in_page)

@@ -23,10 +23,10 @@ LINE_FIELDS = {
 # assemblies): those are valid lines without a local item, not broken references.
 LINE_ITEM = Ref("item", target="item", column="item_id", qb_column="item_qb_id",
                 elsewhere=NOT_MIRRORED_ITEM_RESOURCES)
-# A line group's own row: its item group (never mirrored, found among the item groups like a
-# discount line's item) and the group's figures in the line columns.
+# A line group's own row: its item group (never mirrored, and nowhere but among the item
+# groups: looked for there alone) and the group's figures in the line columns.
 GROUP_ITEM = Ref("itemGroup", target="item", column="item_id", qb_column="item_qb_id",
-                 elsewhere=NOT_MIRRORED_ITEM_RESOURCES)
+                 elsewhere=("item-groups",))
 GROUP_FIELDS = {
     "description": Text("description"),
     "quantity": Number("quantity"),
