@@ -23,7 +23,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Interval, func, literal, or_, select, update
+from sqlalchemy import Interval, and_, func, literal, or_, select, update
 from sqlalchemy.orm import aliased
 
 from webapp.extensions import db
@@ -55,17 +55,7 @@ def affected(ctx: PullContext) -> dict[str, dict[str, list[str]]]:
     targets: dict[str, dict[str, list[str]]] = {}
     referred = _referred(ctx)
     if obj.line_model is not None:
-        lines = obj.line_model.__table__
-        query = (
-            select(Item.qb_id, Item.item_type).distinct()
-            .join(lines, lines.c.item_id == Item.id)
-            .join(header, header.c.id == lines.c[obj.line_parent])
-            .where(header.c.synced_at >= since, Item.qb_id.is_not(None))
-        )
-        found = dict(db.session.execute(query).all())
-        found.update(db.session.execute(select(Item.qb_id, Item.item_type).where(
-            Item.qb_id.in_(referred["item"]))).all())
-        _add_items(targets, found)
+        _add_items(targets, obj, header.c.synced_at >= since, referred["item"])
     if "customer_id" in header.c:
         query = (
             select(Customer.qb_id).distinct()
@@ -126,17 +116,8 @@ def stale(ctx: PullContext) -> dict[str, dict[str, list[str]]]:
     targets: dict[str, dict[str, list[str]]] = {}
     referred = _referred(ctx)
     if obj.line_model is not None:
-        lines = obj.line_model.__table__
-        query = (
-            select(Item.qb_id, Item.item_type).distinct()
-            .join(lines, lines.c.item_id == Item.id)
-            .join(header, header.c.id == lines.c[obj.line_parent])
-            .where(in_run, Item.qb_id.is_not(None), _read_before(Item.synced_at, changed))
-        )
-        found = dict(db.session.execute(query).all())
-        found.update(db.session.execute(select(Item.qb_id, Item.item_type).where(
-            Item.qb_id.in_(referred["item"]))).all())
-        _add_items(targets, found)
+        _add_items(targets, obj, and_(in_run, _read_before(Item.synced_at, changed)),
+                   referred["item"])
     if "customer_id" in header.c:
         ids = _stale_customers(header, in_run, changed)
         before = set(db.session.scalars(select(Customer.qb_id).where(
@@ -159,7 +140,19 @@ def _referred(ctx: PullContext) -> dict[str, list[str]]:
             for target in REFRESHED}
 
 
-def _add_items(targets: dict, found: dict[str, str]) -> None:
+def _add_items(targets: dict, obj, condition, referred: list[str]) -> None:
+    """The items on the lines of `obj`'s transactions that meet `condition`, and the items
+    in `referred`, into `targets` by resource."""
+    header, lines = obj.model.__table__, obj.line_model.__table__
+    query = (
+        select(Item.qb_id, Item.item_type).distinct()
+        .join(lines, lines.c.item_id == Item.id)
+        .join(header, header.c.id == lines.c[obj.line_parent])
+        .where(condition, Item.qb_id.is_not(None))
+    )
+    found = dict(db.session.execute(query).all())
+    found.update(db.session.execute(select(Item.qb_id, Item.item_type).where(
+        Item.qb_id.in_(referred))).all())
     for qb_id, item_type in sorted(found.items()):
         targets.setdefault("item", {}).setdefault(
             RESOURCE_BY_ITEM_TYPE[item_type], []).append(qb_id)
