@@ -17,7 +17,7 @@ from qbdsim.fields import blank
 from qbdsim.generate_lists import ListMaker
 from qbdsim.generate_other_items import retotal
 from qbdsim.groups import group_lines, group_type
-from qbdsim.lines import item_defaults
+from qbdsim.lines import item_defaults, unreceived
 from qbdsim.resources import RESOURCES
 from qbdsim.store import Company, Record
 from qbdsim.values import fmt_cents, fmt_money, to_decimal
@@ -94,13 +94,7 @@ class LineGroupMaker:
         if record.resource == "sales-orders":
             line.update(quantityInvoiced=0, isManuallyClosed=False)
         elif purchase:
-            line.update(
-                receivedQuantity=0,
-                unbilledQuantity=quantity,
-                isBilled=False,
-                isManuallyClosed=False,
-                sku=item.data.get("sku"),
-            )
+            line.update(unreceived(item, quantity))
         if not purchase:
             taxable = record.data["salesTaxCode"] == self.tax
             line["salesTaxCode"] = item.data["salesTaxCode"] if taxable else self.non

@@ -9,7 +9,7 @@ import random
 from qbdsim import ledger
 from qbdsim.fields import blank
 from qbdsim.generate_lists import DAY_S, ListMaker
-from qbdsim.lines import item_defaults
+from qbdsim.lines import item_defaults, unreceived
 from qbdsim.pools import Pools
 from qbdsim.resources import ITEM_PATHS
 from qbdsim.store import Company, Record
@@ -204,13 +204,7 @@ class TxnMaker:
                     continue
                 quantity = self.rng.choice((6, 12, 24, 48, 100, 144))
                 line, amount = self._line("qbd_purchase_order_line", item, quantity, created, True)
-                line.update(
-                    receivedQuantity=0,
-                    unbilledQuantity=quantity,
-                    isBilled=False,
-                    isManuallyClosed=False,
-                    sku=item.data.get("sku"),
-                )
+                line.update(unreceived(item, quantity))
                 data["lines"].append(line)
                 total += amount
             old = created < self.anchor - 60 * DAY_S

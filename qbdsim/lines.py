@@ -16,6 +16,12 @@ NEW_LINE_ID = "-1"
 NO_QUANTITY = ("discount-items", "subtotal-items", "sales-tax-items", "sales-tax-group-items")
 
 
+def unreceived(item: Record, quantity) -> dict:
+    """The fields of a new purchase order line: nothing received or billed yet."""
+    return {"receivedQuantity": 0, "unbilledQuantity": quantity, "isBilled": False,
+            "isManuallyClosed": False, "sku": item.data.get("sku")}
+
+
 def item_defaults(item: Record, purchase: bool) -> tuple[str | None, str | None]:
     """The description and price QuickBooks fills in for an item on a sales or purchase line."""
     data = item.data
