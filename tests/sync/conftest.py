@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import httpx
 import pytest
 from sqlalchemy import select
@@ -109,3 +111,18 @@ def snapshot() -> dict[str, list[tuple]]:
         rows = db.session.execute(select(*columns)).all()
         tables[table.name] = sorted(tuple(repr(v) for v in row) for row in rows)
     return tables
+
+
+def invoice_to_move(qb) -> tuple[dict, str, str, str, str]:
+    """An open one-line invoice of a stocked item, and where to move it: (invoice, its item,
+    its customer, another stocked item, another top-level customer)."""
+    stocked = {i["id"] for i in qb.list_page("inventory-items", {"limit": 150})["data"]}
+    invoice = next(i for i in qb.list_page("invoices", {"limit": 150})["data"]
+                   if len(i["lines"]) == 1 and i["lines"][0]["quantity"]
+                   and (i["lines"][0]["item"] or {}).get("id") in stocked
+                   and Decimal(i["balanceRemaining"]) != 0)
+    old_item, old_customer = invoice["lines"][0]["item"]["id"], invoice["customer"]["id"]
+    new_item = next(i for i in sorted(stocked) if i != old_item)
+    new_customer = next(c["id"] for c in qb.list_page("customers", {"limit": 50})["data"]
+                        if c["id"] != old_customer and not c["parent"])
+    return invoice, old_item, old_customer, new_item, new_customer

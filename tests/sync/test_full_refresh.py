@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import make_app
-from tests.sync.conftest import objects_by_name, sim_config, snapshot, sync
+from tests.sync.conftest import invoice_to_move, objects_by_name, sim_config, snapshot, sync
 from webapp.extensions import db
 from webapp.models import Customer, Item, SalesOrder, SyncSession
 from webapp.sync import manager, refresh
@@ -280,15 +280,7 @@ def test_a_full_pull_reads_again_what_an_edited_invoice_no_longer_refers_to(
     remembers its former item and customer (their other invoices are older than their
     last read)."""
     sync(["invoice"])
-    stocked = {i["id"] for i in qb.list_page("inventory-items", {"limit": 150})["data"]}
-    invoice = next(i for i in qb.list_page("invoices", {"limit": 150})["data"]
-                   if len(i["lines"]) == 1 and i["lines"][0]["quantity"]
-                   and (i["lines"][0]["item"] or {}).get("id") in stocked
-                   and Decimal(i["balanceRemaining"]) != 0)
-    old_item, old_customer = invoice["lines"][0]["item"]["id"], invoice["customer"]["id"]
-    new_item = next(i for i in sorted(stocked) if i != old_item)
-    new_customer = next(c["id"] for c in qb.list_page("customers", {"limit": 50})["data"]
-                        if c["id"] != old_customer and not c["parent"])
+    invoice, old_item, old_customer, new_item, new_customer = invoice_to_move(qb)
     session, plan = _session(["invoice"], "full")
     with QuickBooks.from_config(sync_app.config) as client:
         for name in plan[:-1]:

@@ -10,7 +10,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from qbdsim.testing import SimHttp
-from tests.sync.conftest import objects_by_name, sync
+from tests.sync.conftest import invoice_to_move, objects_by_name, sync
 from webapp.extensions import db
 from webapp.models import Customer, Item, SalesOrder
 
@@ -101,15 +101,7 @@ def test_what_an_edited_invoice_no_longer_refers_to_is_read_again(sync_app, sim,
     """An invoice moved to another customer and item gives the old ones back their balance
     and stock in QuickBooks; those keep their revision, so the WMS must re-read them too."""
     sync()
-    stocked = {i["id"] for i in qb.list_page("inventory-items", {"limit": 150})["data"]}
-    invoices = qb.list_page("invoices", {"limit": 150})["data"]
-    invoice = next(i for i in invoices if len(i["lines"]) == 1 and i["lines"][0]["quantity"]
-                   and (i["lines"][0]["item"] or {}).get("id") in stocked
-                   and Decimal(i["balanceRemaining"]) != 0)
-    old_item, old_customer = invoice["lines"][0]["item"]["id"], invoice["customer"]["id"]
-    new_item = next(i for i in sorted(stocked) if i != old_item)
-    new_customer = next(c["id"] for c in qb.list_page("customers", {"limit": 50})["data"]
-                        if c["id"] != old_customer and not c["parent"])
+    invoice, old_item, old_customer, new_item, new_customer = invoice_to_move(qb)
     sim.edits({"resource": "invoices", "id": invoice["id"], "fields": {
         "customerId": new_customer,
         "lines": [{"id": "-1", "itemId": new_item, "quantity": 2, "rate": "10.00"}]}})
