@@ -71,6 +71,30 @@ def sync_app(sqlite_uri, simulator):
         db.engine.dispose()
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def any_sync_app(request, simulator):
+    """`sync_app` on SQLite and, as a second case, on a fresh migrated PostgreSQL database:
+    the two write rows differently (webapp.sync.bulk)."""
+    if request.param == "sqlite":
+        yield request.getfixturevalue("sync_app")
+        return
+    from flask_migrate import upgrade
+
+    application = make_app(request.getfixturevalue("postgres_url"), **sim_config(simulator))
+    with application.app_context():
+        upgrade()
+        yield application
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def any_qb(any_sync_app):
+    client = QuickBooks.from_config(any_sync_app.config)
+    yield client
+    client.close()
+
+
 @pytest.fixture
 def qb(sync_app):
     client = QuickBooks.from_config(sync_app.config)

@@ -165,6 +165,18 @@ def test_bulk_upsert_updates_in_place_and_keeps_ids(database):
     assert names == {"A": "A2", "B": "B", "C": "C"}
 
 
+def test_bulk_upsert_after_a_rolled_back_one_writes_only_its_own_rows(database):
+    # PostgreSQL stages upserts in a temporary table; one made in a transaction that rolled
+    # back is gone, and what one upsert staged never reaches the next.
+    table = Customer.__table__
+    upsert(table, [customer_row("A"), customer_row("B")], {})
+    db.session.rollback()
+    upsert(table, [customer_row("C")], {})
+    upsert(table, [customer_row("D", name="D2")], {})
+    db.session.commit()
+    assert {row["qb_id"]: row["name"] for row in rows_of(table)} == {"C": "C", "D": "D2"}
+
+
 def test_bulk_inserts_lines_with_dates_and_decimals(database):
     customer = upsert(Customer.__table__, [customer_row("A")], {})["A"]
     order = upsert(SalesOrder.__table__, [{
