@@ -282,7 +282,8 @@ def main() -> None:
         floor = max((doc["cpu_s"] + doc["sim_cpu_s"] + doc["other_cpu_s"]) / cores,
                     doc["cpu_s"] - doc["db_s"])
         print(f"    CPU: pull {doc['cpu_s']:.2f} s here + {doc['sim_cpu_s']:.2f} s in the "
-              f"simulator + {doc['other_cpu_s']:.2f} s elsewhere (the database server), bare fetch {fetch_cpu:.2f} s + {fetch_sim_cpu:.2f} s; on {cores} "
+              f"simulator + {doc['other_cpu_s']:.2f} s elsewhere (the database server), "
+              f"bare fetch {fetch_cpu:.2f} s + {fetch_sim_cpu:.2f} s; on {cores} "
               f"cores the pull needs at least {floor:.2f} s, so its ratio is at most "
               f"{fetch_s / floor:.2f}")
         minimum = minimum_calls(counts)

@@ -125,13 +125,14 @@ class _Copy:
         # connection, so another worker's pull never sees these rows.
         digest = hashlib.blake2b(" ".join(columns).encode(), digest_size=6).hexdigest()
         stage = quote(f"qbsync_stage_{table.name}_{digest}")
-        self.create = (f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} AS "
+        # (Every name in these statements is the schema's own, quoted by the dialect.)
+        self.create = (f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} AS "  # noqa: S608
                        f"SELECT {names} FROM {target} WITH NO DATA")
         self.sql = f"COPY {stage} ({names}) FROM STDIN"
         updates = ", ".join(f"{quote(c)} = EXCLUDED.{quote(c)}" for c in columns
                             if c not in ("id", "qb_id"))
         self.merge = (
-            f"WITH staged AS (DELETE FROM {stage} RETURNING {names}) "
+            f"WITH staged AS (DELETE FROM {stage} RETURNING {names}) "  # noqa: S608
             f"INSERT INTO {target} ({names}) SELECT {names} FROM staged "
             f"ON CONFLICT (qb_id) DO UPDATE SET {updates}"
         )
