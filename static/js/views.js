@@ -63,6 +63,15 @@
     return sums;
   }
 
+  /** "1,400 of 2,000 records"; while an object that has not started (or not yet heard how
+   * many records QuickBooks holds) is still to come, the total is a floor: "of at least". */
+  function recordsText(doc) {
+    const counting = (doc.objects || []).some((r) => r.total === null
+      && !["completed", "skipped", "failed", "cancelled"].includes(r.status));
+    const of = counting && q.isActive(doc.status) ? "of at least" : "of";
+    return `${fmt.number(doc.processed_records)} ${of} ${fmt.number(doc.total_records)} records`;
+  }
+
   /** Everything the templates show about one session. `rate` is records/s or null. */
   function session(doc, names, rate) {
     const status = fmt.status(doc.status);
@@ -103,7 +112,7 @@
       currentRecord: record || "—",
       rateText: rate === null || rate === undefined ? "—" : `${fmt.number(Math.round(rate))} records/s`,
       timeLeft: left === null ? (active ? "Estimating…" : "—") : `about ${fmt.duration(left)}`,
-      records: `${fmt.number(doc.processed_records)} of ${fmt.number(doc.total_records)} records`,
+      records: recordsText(doc),
       countsText: countsText(sums),
       counts: Object.fromEntries(q.COUNTS.map((k) => [k, fmt.number(sums[k])])),
       errorCount: doc.error_count,

@@ -52,3 +52,18 @@ def test_statuses_have_plain_labels(page):
         "cancelled"].map((s) => qbsync.format.status(s).label)""")
     assert labels == ["Waiting to start", "Syncing", "Cancelling…", "Finished", "Failed",
                       "Cancelled"]
+
+
+def test_the_record_total_is_a_floor_until_every_object_is_counted(page):
+    text = """(doc) => qbsync.views.session(
+        {id: 1, status: doc.status, processed_records: 1400, total_records: 1400,
+         progress_percentage: 71, objects: doc.objects}, {}, null).records"""
+    counting = [{"name": "customer", "status": "completed", "total": 1400, "processed": 1400},
+                {"name": "invoice", "status": "pending", "total": None, "processed": 0}]
+    assert page.evaluate(text, {"status": "running", "objects": counting}) == (
+        "1,400 of at least 1,400 records")
+    counted = [{**counting[0]}, {**counting[1], "status": "running", "total": 600}]
+    assert page.evaluate(text, {"status": "running", "objects": counted}) == (
+        "1,400 of 1,400 records")
+    assert page.evaluate(text, {"status": "cancelled", "objects": counting}) == (
+        "1,400 of 1,400 records")
