@@ -188,8 +188,11 @@ def _run_object(session_id, object_name, qb, is_cancelled, on_progress, settings
         ctx.flush()
     if not ctx.checkpoint.get("deletions_done"):
         deletions.apply(ctx, _state(session, object_name))
-    if obj.kind != LIST and not ctx.checkpoint.get("refreshed"):
-        refresh.refresh(ctx)
+    if not ctx.checkpoint.get("refreshed"):
+        if obj.kind == LIST:
+            refresh.renamed(ctx)
+        else:
+            refresh.refresh(ctx)
         ctx.checkpoint["refreshed"] = True
         ctx.flush()
     _advance_state(ctx)

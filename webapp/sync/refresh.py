@@ -16,6 +16,10 @@ would never see it. After a pull of transactions, those targets are read again b
 Each batch is committed with its place in the checkpoint (`refresh_at`), and the rows read
 get `synced_at` = the moment just before the read, so a resumed refresh goes on where it
 stopped, and a later full pull knows they are fresh.
+
+Renaming a customer or an item in QuickBooks renames its jobs or sub-items too (a full name
+is the parent's full name, ":", and the record's own name), again without touching their
+revision; after a pull of customers or items, `renamed` reads those again.
 """
 
 from __future__ import annotations
@@ -233,6 +237,64 @@ def _ancestors(ids: set[str]) -> set[str]:
         level = parents - found - ids
         found |= parents
     return found
+
+
+# QuickBooks nests customers and items at most five levels below the top one.
+MAX_SUBLEVEL = 5
+
+
+def renamed(ctx: PullContext) -> int:
+    """Read again the jobs or sub-items whose full name is no longer their parent's full name,
+    ":" and their own name (a parent renamed in QuickBooks); returns how many were rewritten.
+    The names compared are those QuickBooks last sent (`sync_base`), not the WMS's columns.
+
+    Level by level: a job read again with its new full name may show its own jobs stale in
+    turn. Each record is read at most once a run, so data QuickBooks itself holds otherwise
+    cannot loop. The check is one query on the mirror, so rows that went stale before this
+    check existed are mended too; when nothing is stale it costs no call.
+    """
+    obj = ctx.obj
+    parent_ref = next((ref for ref in obj.refs if ref.target == obj.name), None)
+    if parent_ref is None:
+        return 0
+    table = obj.model.__table__
+    child, parent = table.alias("child"), table.alias("parent")
+    typed = "item_type" in table.c
+
+    def said(row, column):  # what QuickBooks last sent (the WMS may have edited the row)
+        return row.c.sync_base[column].as_string()
+
+    query = (
+        select(child.c.qb_id, child.c.item_type if typed else literal(None))
+        .join(parent, parent.c.qb_id == child.c[parent_ref.qb_column])
+        .where(child.c.qb_deleted_at.is_(None), parent.c.qb_deleted_at.is_(None),
+               said(child, "full_name") != said(parent, "full_name") + ":" + said(child, "name"))
+        .order_by(child.c.qb_id)
+    )
+    ctx.writer.stamp_seen = None  # a full pull's id comparison is over (deletions ran)
+    read: set[str] = set()
+    rewritten = 0
+    for _level in range(MAX_SUBLEVEL + 1):
+        by_resource: dict[str, list[str]] = {}
+        for qb_id, item_type in db.session.execute(query):
+            if qb_id not in read:
+                resource = RESOURCE_BY_ITEM_TYPE[item_type] if typed else obj.resources[0]
+                by_resource.setdefault(resource, []).append(qb_id)
+        if not by_resource:
+            break
+        for resource, ids in sorted(by_resource.items()):
+            for start in range(0, len(ids), IDS_PER_CALL):
+                chunk = ids[start : start + IDS_PER_CALL]
+                records, _gone = ctx.resolver.lookup(resource, chunk)  # gone: deletions' job
+                result = ctx.writer.write(obj, resource, records)
+                # Counted with the run: they changed in QuickBooks. (Not the watermark: their
+                # updatedAt is old, and one that failed stays stale, so is read again.)
+                ctx.run.updated += result.updated
+                ctx.run.failed += result.failed
+                rewritten += result.updated
+                read.update(chunk)
+                ctx.flush()
+    return rewritten
 
 
 def _place(target: str, resource: str, qb_id: str) -> tuple:

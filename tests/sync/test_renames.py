@@ -1,0 +1,130 @@
+"""A parent renamed in QuickBooks renames its jobs or sub-items without touching them.
+
+QuickBooks keeps `fullName` = the parent's full name, ":", and the record's own name, so
+renaming "Nelson, Christina" renames "Nelson, Christina:Parking Lot" and every level under
+it; their `revisionNumber` and `updatedAt` stay as they were (the simulator does the same),
+so an incremental pull alone would leave the old names in the WMS.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+
+from tests.sync.conftest import objects_by_name, snapshot, sync
+from webapp.extensions import db
+from webapp.models import Customer, Item
+
+IDS_CALLS = "GET /v1/quickbooks-desktop/customers"
+
+
+def _descendants(model, qb_id: str) -> list:
+    found, level = [], [qb_id]
+    while level:
+        rows = list(db.session.scalars(select(model).where(model.parent_qb_id.in_(level))))
+        found += rows
+        level = [row.qb_id for row in rows]
+    return found
+
+
+def _top_customer_with_grandchildren(qb) -> str:
+    customers = qb.list_page("customers", {"status": "all", "limit": 150})["data"]
+    by_id = {c["id"]: c for c in customers}
+    grandchild = next(c for c in customers if c["sublevel"] == 2 and c["isActive"])
+    return by_id[grandchild["parent"]["id"]]["parent"]["id"]
+
+
+def _assert_names_match_quickbooks(qb, resource: str, rows) -> None:
+    listed = qb.list_page(resource, {"ids": [row.qb_id for row in rows]})["data"]
+    wire = {record["id"]: record for record in listed}
+    for row in rows:
+        assert row.full_name == wire[row.qb_id]["fullName"]
+        assert row.sync_base["full_name"] == wire[row.qb_id]["fullName"]
+        assert row.qb_revision == wire[row.qb_id]["revisionNumber"]
+
+
+def test_renaming_a_customer_renames_its_jobs_at_every_level(any_sync_app, sim, any_qb):
+    qb = any_qb
+    sync(["customer"])
+    top = _top_customer_with_grandchildren(qb)
+    jobs = _descendants(Customer, top)
+    assert {job.sublevel for job in jobs} == {1, 2}
+    before = {job.qb_id: (job.qb_revision, job.qb_updated_at) for job in jobs}
+    sim.edits({"resource": "customers", "id": top, "fields": {"name": "Renamed Holdings"}})
+    calls = sim.stats()["requests"].get(IDS_CALLS, 0)
+
+    doc = sync(["customer"])
+    spent = sim.stats()["requests"][IDS_CALLS] - calls
+
+    db.session.expire_all()
+    jobs = _descendants(Customer, top)
+    assert all(job.full_name.startswith("Renamed Holdings:") for job in jobs)
+    _assert_names_match_quickbooks(qb, "customers", jobs)
+    # QuickBooks touched none of them: same revision and updatedAt, new name
+    assert {job.qb_id: (job.qb_revision, job.qb_updated_at) for job in jobs} == before
+    run = objects_by_name(doc)["customer"]
+    assert run["updated"] == 1 + len(jobs) and run["failed"] == 0
+    # the listing, one read of the jobs, one of theirs (the deleted-list check is not here)
+    assert spent == 3
+    # and the WMS now equals QuickBooks: a full pull finds nothing to change
+    full = objects_by_name(sync(["customer"], mode="full"))["customer"]
+    assert full["updated"] == full["created"] == 0
+
+
+def test_renaming_an_item_renames_its_sub_items(sync_app, sim, qb):
+    sync(["item"])
+    sub = next(i for i in qb.list_page("inventory-items", {"limit": 150})["data"] if i["parent"])
+    parent = sub["parent"]["id"]
+    sim.edits({"resource": "inventory-items", "id": parent, "fields": {"name": "Renamed Stock"}})
+
+    doc = sync(["item"])
+
+    subs = _descendants(Item, parent)
+    assert subs and all(s.full_name.startswith("Renamed Stock:") for s in subs)
+    _assert_names_match_quickbooks(qb, "inventory-items", subs)
+    assert objects_by_name(doc)["item"]["updated"] == 1 + len(subs)
+
+
+def test_a_rename_checked_once_costs_nothing_more(sync_app, sim):
+    sync(["customer", "item"])
+    before = snapshot()
+    calls = sim.stats()["total"]
+    doc = sync(["customer", "item"])
+    assert snapshot() == before
+    # a listing per resource and one deleted-list check: no read of any job or sub-item
+    assert {r["name"]: r["api_calls"] for r in doc["objects"]} == {
+        "customer": 2, "vendor": 2, "item": 5}
+    assert sim.stats()["total"] - calls == 9
+
+
+def test_the_names_compared_are_the_ones_quickbooks_sent(sync_app, sim, qb):
+    # A job whose name the warehouse edited is not read again on every sync.
+    sync(["customer"])
+    job = db.session.scalar(select(Customer).where(Customer.parent_qb_id.is_not(None)))
+    db.session.execute(update(Customer).where(Customer.id == job.id)
+                       .values(full_name="Edited in the warehouse"))
+    db.session.commit()
+    calls = sim.stats()["total"]
+    sync(["customer"])
+    assert sim.stats()["total"] - calls == 2
+    assert db.session.get(Customer, job.id).full_name == "Edited in the warehouse"
+
+
+def test_jobs_left_stale_before_are_mended_by_the_next_sync(sync_app, sim, qb):
+    # Rows an older qbsync left with their parent's old name (their stored copy and hash
+    # are the old record's) are mended by any later run, whatever QuickBooks reports changed.
+    sync(["customer"])
+    top = _top_customer_with_grandchildren(qb)
+    sim.edits({"resource": "customers", "id": top, "fields": {"name": "Renamed Holdings"}})
+    sync(["customer"])
+    jobs = _descendants(Customer, top)
+    for job in jobs:
+        old = {**job.sync_base, "full_name": job.sync_base["full_name"].replace(
+            "Renamed Holdings", "Old Name", 1)}
+        db.session.execute(update(Customer).where(Customer.id == job.id).values(
+            sync_base=old, full_name=old["full_name"], sync_hash="0" * 64))
+    db.session.commit()
+    sync(["customer"])
+    db.session.expire_all()
+    jobs = _descendants(Customer, top)
+    assert all(job.full_name.startswith("Renamed Holdings:") for job in jobs)
+    _assert_names_match_quickbooks(qb, "customers", jobs)
