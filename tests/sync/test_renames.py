@@ -128,3 +128,20 @@ def test_jobs_left_stale_before_are_mended_by_the_next_sync(sync_app, sim, qb):
     jobs = _descendants(Customer, top)
     assert all(job.full_name.startswith("Renamed Holdings:") for job in jobs)
     _assert_names_match_quickbooks(qb, "customers", jobs)
+
+
+def test_a_job_moved_to_another_customer_takes_its_own_jobs_along(sync_app, sim, qb):
+    sync(["customer"])
+    top = _top_customer_with_grandchildren(qb)
+    job = next(j for j in _descendants(Customer, top) if _descendants(Customer, j.qb_id))
+    other = db.session.scalar(select(Customer).where(
+        Customer.parent_qb_id.is_(None), Customer.qb_id != top, Customer.is_active))
+    sim.edits({"resource": "customers", "id": job.qb_id, "fields": {"parentId": other.qb_id}})
+
+    sync(["customer"])
+
+    db.session.expire_all()
+    moved = [db.session.get(Customer, job.id), *_descendants(Customer, job.qb_id)]
+    assert all(row.full_name.startswith(f"{other.full_name}:") for row in moved)
+    _assert_names_match_quickbooks(qb, "customers", moved)
+    assert moved[0].parent_id == other.id
