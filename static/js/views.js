@@ -63,12 +63,11 @@
     return sums;
   }
 
-  /** "1,400 of 2,000 records"; while an object that has not started (or not yet heard how
-   * many records QuickBooks holds) is still to come, the total is a floor: "of at least". */
+  /** "1,400 of 2,000 records" once the sync has ended; while it runs, the total only counts
+   * what the objects' listings have announced so far (an object not started, the next item
+   * kind, the next window of adjustments add to it), so it is a floor: "of at least". */
   function recordsText(doc) {
-    const counting = (doc.objects || []).some((r) => r.total === null
-      && !["completed", "skipped", "failed", "cancelled"].includes(r.status));
-    const of = counting && q.isActive(doc.status) ? "of at least" : "of";
+    const of = q.isActive(doc.status) ? "of at least" : "of";
     return `${fmt.number(doc.processed_records)} ${of} ${fmt.number(doc.total_records)} records`;
   }
 

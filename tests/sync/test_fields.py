@@ -11,7 +11,8 @@ from decimal import Decimal
 
 import pytest
 from flask_migrate import upgrade
-from sqlalchemy import insert, select
+from sqlalchemy import create_engine, insert, select, text
+from sqlalchemy.exc import OperationalError
 
 from tests.conftest import make_app
 from webapp.extensions import db
@@ -175,6 +176,56 @@ def test_bulk_upsert_after_a_rolled_back_one_writes_only_its_own_rows(database):
     upsert(table, [customer_row("D", name="D2")], {})
     db.session.commit()
     assert {row["qb_id"]: row["name"] for row in rows_of(table)} == {"C": "C", "D": "D2"}
+
+
+def test_bulk_upsert_of_a_qb_id_listed_twice_keeps_the_last(database):
+    table = Customer.__table__
+    upsert(table, [customer_row("A", name="first"), customer_row("A", name="last")], {})
+    assert [(row["qb_id"], row["name"]) for row in rows_of(table)] == [("A", "last")]
+
+
+@pytest.fixture
+def postgres_database(postgres_url):
+    """The `database` app on PostgreSQL only: for what only its COPY path does."""
+    application = make_app(postgres_url)
+    with application.app_context():
+        upgrade()
+        yield application
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.mark.postgres
+def test_bulk_staging_leaves_nothing_behind_after_a_commit(postgres_database):
+    # Temporary tables are never vacuumed: a stage only emptied by DELETE would grow with
+    # every page for the life of the worker's connection.
+    table = Customer.__table__
+    for n in range(5):
+        upsert(table, [customer_row(f"C{n}-{k}") for k in range(150)], {})
+        db.session.commit()
+    sizes = db.session.execute(text(
+        "SELECT relname, pg_relation_size(oid) FROM pg_class "
+        "WHERE relname LIKE 'qbsync_stage_%' AND relpersistence = 't'")).all()
+    assert sizes and all(size == 0 for _, size in sizes), sizes
+    assert len(rows_of(table)) == 750
+
+
+@pytest.mark.postgres
+def test_a_lost_connection_during_a_bulk_write_is_a_database_error_sqlalchemy_knows(
+        postgres_database, postgres_url):
+    # The retry middleware retries OperationalError; the pool must drop the dead connection.
+    table = Customer.__table__
+    pid = db.session.execute(text("SELECT pg_backend_pid()")).scalar()
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    admin.dispose()
+    with pytest.raises(OperationalError):
+        upsert(table, [customer_row("A")], {})
+    db.session.rollback()  # the session is usable again, on a new connection
+    upsert(table, [customer_row("A")], {})
+    db.session.commit()
+    assert [row["qb_id"] for row in rows_of(table)] == ["A"]
 
 
 def test_bulk_inserts_lines_with_dates_and_decimals(database):

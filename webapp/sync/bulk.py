@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import Table, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DBAPIError
 
 from webapp.extensions import db
 
@@ -66,7 +67,8 @@ class Bulk:
             if (processor := table.c[column].type.dialect_impl(dialect).bind_processor(dialect))
         ]
         if dialect.name == "postgresql":
-            self.copy = _Copy(table, (*columns, *self.defaults), dialect, upsert=upsert)
+            self.copy = _Copy(table, (*columns, *self.defaults), dialect, upsert=upsert,
+                              updated=columns)
 
     @classmethod
     def get(cls, table: Table, columns: tuple[str, ...], *, upsert: bool = False) -> Bulk:
@@ -108,12 +110,19 @@ class Bulk:
 
 class _Copy:
     """PostgreSQL: rows sent with `COPY`, into the table or, for an upsert, into a temporary
-    table of the same columns, merged in one statement that also empties it. (The temporary
-    table is made when missing on every call: one made in a transaction that then rolled
-    back is gone.)"""
+    table of the same columns, merged in one statement that also empties it. The temporary
+    table is made when missing on every call (one made in a transaction that then rolled back
+    is gone) and is truncated at each commit: autovacuum never visits temporary tables, so
+    rows only deleted would leave it growing for the life of the worker's connection.
 
-    def __init__(self, table: Table, columns: tuple[str, ...], dialect, *, upsert: bool):
+    The driver is called directly, so its errors are turned into SQLAlchemy's here (a lost
+    connection is an `OperationalError` the retry middleware knows, and the pool drops it).
+    """
+
+    def __init__(self, table: Table, columns: tuple[str, ...], dialect, *, upsert: bool,
+                 updated: tuple[str, ...] = ()):
         quote = dialect.identifier_preparer.quote
+        self.dialect = dialect
         self.columns = columns
         names = ", ".join(quote(c) for c in columns)
         target = dialect.identifier_preparer.format_table(table)
@@ -126,10 +135,12 @@ class _Copy:
         digest = hashlib.blake2b(" ".join(columns).encode(), digest_size=6).hexdigest()
         stage = quote(f"qbsync_stage_{table.name}_{digest}")
         # (Every name in these statements is the schema's own, quoted by the dialect.)
-        self.create = (f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} AS "  # noqa: S608
-                       f"SELECT {names} FROM {target} WITH NO DATA")
+        self.create = (f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} "  # noqa: S608
+                       f"ON COMMIT DELETE ROWS AS SELECT {names} FROM {target} WITH NO DATA")
         self.sql = f"COPY {stage} ({names}) FROM STDIN"
-        updates = ", ".join(f"{quote(c)} = EXCLUDED.{quote(c)}" for c in columns
+        # Only the row's own columns, as on SQLite: a column filled in by its Python default
+        # is set on insert, not reset on update.
+        updates = ", ".join(f"{quote(c)} = EXCLUDED.{quote(c)}" for c in updated
                             if c not in ("id", "qb_id"))
         self.merge = (
             f"WITH staged AS (DELETE FROM {stage} RETURNING {names}) "  # noqa: S608
@@ -140,14 +151,26 @@ class _Copy:
     def execute(self, connection, rows: list[dict[str, Any]]) -> None:
         raw = connection.connection.driver_connection
         columns = self.columns
-        with raw.cursor() as cursor:
-            if self.create is not None:
-                cursor.execute(self.create)
-            with cursor.copy(self.sql) as copy:
-                for row in rows:
-                    copy.write_row([row[column] for column in columns])
-            if self.merge is not None:
-                cursor.execute(self.merge)
+        statement = self.sql
+        try:
+            with raw.cursor() as cursor:
+                if self.create is not None:
+                    statement = self.create
+                    cursor.execute(statement)
+                statement = self.sql
+                with cursor.copy(statement) as copy:
+                    for row in rows:
+                        copy.write_row([row[column] for column in columns])
+                if self.merge is not None:
+                    statement = self.merge
+                    cursor.execute(statement)
+        except self.dialect.loaded_dbapi.Error as error:
+            lost = self.dialect.is_disconnect(error, raw, None)
+            if lost:
+                connection.invalidate(error)
+            raise DBAPIError.instance(statement, None, error, self.dialect.loaded_dbapi.Error,
+                                      connection_invalidated=lost,
+                                      dialect=self.dialect) from error
 
 
 def _split_values(sql: str) -> tuple[str, str, str]:
@@ -173,6 +196,8 @@ def upsert(table: Table, rows: list[dict[str, Any]], known: dict[str, int]) -> d
     """
     if not rows:
         return {}
+    if len({row["qb_id"] for row in rows}) < len(rows):  # the last of each wins, as SQLite's
+        rows = list({row["qb_id"]: row for row in rows}.values())  # upsert would have it
     qb_ids = [row["qb_id"] for row in rows]
     Bulk.get(table, tuple(rows[0]), upsert=True).execute(rows)
     ids = {qb_id: known[qb_id] for qb_id in qb_ids if qb_id in known}

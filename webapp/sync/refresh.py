@@ -287,10 +287,11 @@ def renamed(ctx: PullContext) -> int:
                 chunk = ids[start : start + IDS_PER_CALL]
                 records, _gone = ctx.resolver.lookup(resource, chunk)  # gone: deletions' job
                 result = ctx.writer.write(obj, resource, records)
-                # Counted with the run: they changed in QuickBooks. (Not the watermark: their
-                # updatedAt is old, and one that failed stays stale, so is read again.)
+                # Counted as updated with the run: they changed in QuickBooks (though not
+                # listed, so not in `processed`). Not the watermark: their updatedAt is old.
+                # One that fails is reported as an error, not counted again: it may have
+                # failed its listing in this run already.
                 ctx.run.updated += result.updated
-                ctx.run.failed += result.failed
                 rewritten += result.updated
                 read.update(chunk)
                 ctx.flush()
