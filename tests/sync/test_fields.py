@@ -120,6 +120,11 @@ def database(request, tmp_path):
         uri = f"sqlite:///{tmp_path / 'bulk.db'}"
     else:
         uri = request.getfixturevalue("postgres_url")
+    yield from _migrated(uri)
+
+
+def _migrated(uri: str):
+    """An app on a freshly migrated database at `uri`, inside its app context."""
     application = make_app(uri)
     with application.app_context():
         upgrade()
@@ -187,12 +192,7 @@ def test_bulk_upsert_of_a_qb_id_listed_twice_keeps_the_last(database):
 @pytest.fixture
 def postgres_database(postgres_url):
     """The `database` app on PostgreSQL only: for what only its COPY path does."""
-    application = make_app(postgres_url)
-    with application.app_context():
-        upgrade()
-        yield application
-        db.session.remove()
-        db.engine.dispose()
+    yield from _migrated(postgres_url)
 
 
 @pytest.mark.postgres
