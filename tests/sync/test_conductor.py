@@ -1,5 +1,7 @@
 """Every Conductor failure is classified once: transient, record or fatal (DESIGN §5)."""
 
+import time
+
 import pytest
 
 from webapp.sync.conductor import (
@@ -83,3 +85,19 @@ def test_writes_are_never_retried_inside_the_sdk(simulator, sim):
         with pytest.raises(QuickBooksError):
             qb.list_page("customers", {"limit": 1})
         assert qb.api_calls - before == 3  # idempotent reads keep the SDK's two retries
+
+
+def test_the_wire_tells_when_a_request_has_left_before_its_answer_comes(simulator, sim):
+    """The prefetcher's signal (paging.Prefetcher): once per request, as soon as its last
+    byte is sent, while QuickBooks still works on it (300 ms here)."""
+    sim.faults(latency_ms=300)
+    with _client(simulator) as qb:
+        sent = []
+        stop = qb.wire.listen(lambda: sent.append(time.monotonic()))
+        qb.list_page("customers", {"limit": 1})
+        answered = time.monotonic()
+        qb.list_page("vendors", {"limit": 1})
+        stop()
+        qb.list_page("customers", {"limit": 1})
+    assert len(sent) == 2  # one a request; none once stopped
+    assert answered - sent[0] >= 0.25  # told before the answer, not with it

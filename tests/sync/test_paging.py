@@ -2,8 +2,10 @@
 
 import threading
 
+import httpx
 import pytest
 
+from webapp.sync.conductor import Wire
 from webapp.sync.paging import Prefetcher
 
 
@@ -90,3 +92,40 @@ def test_an_item_handed_over_without_a_request_does_not_hold_back_the_next_reque
         assert requested == [0, 1]  # and no further: one request ahead, as before
         assert list(pages) == [("page", 1), ("held", 1), ("page", 2), ("held", 2)]
     assert requested == [0, 1, 2]
+
+
+def test_a_page_is_handed_over_once_the_request_for_the_next_is_sent():
+    """Writing a page starts only when the next page's request has left (the client's
+    `Wire` says so), so that request is not held back by the writing."""
+    wire, events = Wire(), []
+
+    def pages():
+        for number in range(3):
+            threading.Event().wait(0.02)  # building the request takes a while
+            events.append(("sent", number))
+            request = httpx.Request("GET", "http://qb.test/")
+            wire.attach(request)
+            request.extensions["trace"]("http11.send_request_body.complete", {})
+            yield number
+
+    with Prefetcher(pages(), wire=wire) as queue:
+        for page in queue:
+            events.append(("written", page))
+    assert events == [("sent", 0), ("sent", 1), ("written", 0), ("sent", 2), ("written", 1),
+                      ("written", 2)]
+
+
+def test_a_request_that_is_never_sent_does_not_hold_the_page_back():
+    """The wait for the next request is bounded: a source still busy (or stuck before its
+    request) does not keep the page in hand from being written."""
+    wire, handed_over = Wire(), threading.Event()
+
+    def pages():
+        yield 0
+        assert handed_over.wait(10), "page 0 was held back until the next request"
+        yield 1
+
+    with Prefetcher(pages(), wire=wire) as queue:
+        assert next(queue) == 0
+        handed_over.set()
+        assert list(queue) == [1]

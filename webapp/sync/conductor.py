@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -107,6 +108,29 @@ class CallCounter:
         self.calls += 1
 
 
+class Wire:
+    """Tells listeners the moment a request has left: its last byte sent (httpcore's trace
+    events, in the sending thread). The page prefetcher waits for it before the page in hand
+    is written, so the request is not held back by that Python work (see paging)."""
+
+    def __init__(self) -> None:
+        self._listeners: list[Callable[[], None]] = []
+
+    def listen(self, listener: Callable[[], None]) -> Callable[[], None]:
+        """Call `listener` after each request sent from now on; returns how to stop."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    def attach(self, request: httpx.Request) -> None:
+        """An httpx request hook: every request of the client reports to this wire."""
+        request.extensions["trace"] = self._trace
+
+    def _trace(self, event: str, _info: dict) -> None:
+        if event.endswith(".send_request_body.complete"):
+            for listener in tuple(self._listeners):
+                listener()
+
+
 class QuickBooks:
     """One company file (Conductor end user), spoken to in raw JSON."""
 
@@ -117,9 +141,10 @@ class QuickBooks:
                  timeout_s: float = 120.0) -> None:
         self.end_user_id = end_user_id
         self.counter = CallCounter()
+        self.wire = Wire()
         http = httpx.Client(
             timeout=httpx.Timeout(timeout_s, connect=CONNECT_TIMEOUT_S),
-            event_hooks={"request": [self.counter]},
+            event_hooks={"request": [self.counter, self.wire.attach]},
             limits=httpx.Limits(max_connections=4, max_keepalive_connections=4),
         )
         self._reader = conductor.Conductor(

@@ -55,7 +55,7 @@ class Batch:
 
 def consume(ctx: PullContext, batches: Iterator[Batch]) -> None:
     """Write each batch and commit it with its checkpoint (and progress)."""
-    with Prefetcher(batches, requests=lambda: ctx.qb.api_calls) as queue:
+    with Prefetcher(batches, requests=lambda: ctx.qb.api_calls, wire=ctx.qb.wire) as queue:
         for batch in queue:
             if batch.listing_count is not None:
                 ctx.run.total = ctx.run.processed + batch.listing_count
