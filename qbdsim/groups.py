@@ -99,6 +99,20 @@ def build_group(
     return group
 
 
+def linked_group(company: Company, res: Resource, source: dict, lines: list[dict],
+                 now_ts: int) -> dict:
+    """An invoice's copy of a sales order's group (``linkToTransactionIds``): the same item
+    group, quantity and settings, holding `lines` (the group's open lines, linked)."""
+    group = blank(group_type(res))
+    kept = ("itemGroup", "description", "quantity", "unitOfMeasure", "shouldPrintItemsInGroup")
+    group.update({key: copy.deepcopy(source.get(key)) for key in kept if key in group})
+    group.update(id=company.mint.line_id(now_ts), lines=lines)
+    group["totalAmount"] = fmt_money(
+        sum((to_decimal(line["amount"]) for line in lines), Decimal(0))
+    )
+    return group
+
+
 def _item_group(company: Company, res: Resource, group_id: str) -> Record:
     record = company.get("item-groups", group_id)
     if record is None:

@@ -136,7 +136,10 @@ def _link_line(company, res, body, line, link, links) -> None:
     order = company.get("sales-orders", link["transactionId"])
     if order is None:
         raise invalid_reference("Transaction", link["transactionId"], res.display)
-    source = next((x for x in order.data["lines"] if x["id"] == link["transactionLineId"]), None)
+    every_line = order.data["lines"] + [
+        line for group in order.data.get("lineGroups") or () for line in group["lines"]
+    ]
+    source = next((x for x in every_line if x["id"] == link["transactionLineId"]), None)
     if source is None:
         raise invalid_reference("TxnLine", link["transactionLineId"], res.display)
     open_quantity = (source["quantity"] or 0) - (source["quantityInvoiced"] or 0)

@@ -14,7 +14,7 @@ from decimal import Decimal
 from qbdsim import ledger
 from qbdsim.errors import invalid_reference, qbd_request_error, stale_revision
 from qbdsim.fields import apply_body, blank
-from qbdsim.groups import group_lines, new_groups, replace_groups
+from qbdsim.groups import group_lines, linked_group, new_groups, replace_groups
 from qbdsim.lines import (
     adjustment_line,
     build_line,
@@ -229,25 +229,36 @@ def _orders_to_link(company, res, data, body, now_ts, links) -> list[Record]:
                 "There was an error when saving an Invoice. QuickBooks error message: You "
                 f'cannot link to Sales Order "{order.data["refNumber"]}" because it is closed.',
             )
-        for source in order.data["lines"]:
-            open_quantity = (source["quantity"] or 0) - (source["quantityInvoiced"] or 0)
-            if source["item"] is None or source["isManuallyClosed"] or open_quantity <= 0:
-                continue
-            line_body = {
-                "linkToTransactionLine": {
-                    "transactionId": order.id,
-                    "transactionLineId": source["id"],
-                }
-            }
-            index = len(data["lines"])
-            data["lines"].append(
-                build_line(company, res, line_body, None, now_ts, f"lines[{index}]", links)
-            )
+        data["lines"] += _linked_lines(
+            company, res, order, order.data["lines"], now_ts, f"lines[{len(data['lines'])}]",
+            links)
+        # A group of the order comes over as a group: the item group, with its open lines.
+        for group in order.data.get("lineGroups") or ():
+            path = f"lineGroups[{len(data['lineGroups'])}]"
+            lines = _linked_lines(company, res, order, group["lines"], now_ts, path, links)
+            if lines:
+                data["lineGroups"].append(linked_group(company, res, group, lines, now_ts))
         orders.append(order)
     for order_id, _line_id in links.values():
         if order_id not in {o.id for o in orders}:
             orders.append(company.get("sales-orders", order_id))
     return orders
+
+
+def _linked_lines(company, res, order: Record, sources: list[dict], now_ts: int, path: str,
+                  links: dict) -> list[dict]:
+    """Invoice lines for the open lines among `sources` (lines of `order`), each linked."""
+    lines = []
+    for source in sources:
+        open_quantity = (source["quantity"] or 0) - (source["quantityInvoiced"] or 0)
+        if source["item"] is None or source["isManuallyClosed"] or open_quantity <= 0:
+            continue
+        line_body = {
+            "linkToTransactionLine": {"transactionId": order.id, "transactionLineId": source["id"]}
+        }
+        lines.append(build_line(company, res, line_body, None, now_ts,
+                                f"{path}.lines[{len(lines)}]", links))
+    return lines
 
 
 def _derive(company: Company, res: Resource, data: dict) -> None:

@@ -287,3 +287,52 @@ def test_update_refuses_bad_groups_as_conductor_does(wire, customer, item_group,
         assert error["integrationCode"] == code
     # And the order is unchanged
     assert wire.get(f"sales-orders/{order['id']}").json()["lineGroups"] == order["lineGroups"]
+
+
+def test_an_invoice_linked_to_an_order_takes_over_its_groups_too(client, eu, wire, customer,
+                                                                 item_group):
+    order = _order_with_group(wire, customer, item_group)
+    (group,) = order["lineGroups"]
+    ordered: dict[str, float] = {}  # per item, over the plain lines and the group's
+    for line in order["lines"] + group["lines"]:
+        ordered[line["item"]["id"]] = ordered.get(line["item"]["id"], 0) + line["quantity"]
+    on_order = {item_id: _item(client, eu, item_id).quantity_on_sales_order
+                for item_id in ordered}
+    # When the order is invoiced whole (linkToTransactionIds)
+    response = wire.post("invoices", json={"customerId": customer.id,
+                                           "transactionDate": "2026-01-13",
+                                           "linkToTransactionIds": [order["id"]]})
+    assert response.status_code == 200, response.text
+    invoice = assert_conforms(response, "POST", f"{QBD}/invoices")
+    # Then the invoice holds the plain line and the group, as the order has them
+    assert [line["item"]["id"] for line in invoice["lines"]] == [
+        line["item"]["id"] for line in order["lines"]]
+    (copied,) = invoice["lineGroups"]
+    assert copied["objectType"] == "qbd_invoice_line_group" and copied["id"] != group["id"]
+    assert (copied["itemGroup"], copied["quantity"]) == (group["itemGroup"], group["quantity"])
+    assert [(x["item"]["id"], x["quantity"], x["amount"]) for x in copied["lines"]] == [
+        (x["item"]["id"], x["quantity"], x["amount"]) for x in group["lines"]]
+    assert copied["totalAmount"] == group["totalAmount"]
+    assert invoice["subtotal"] == order["subtotal"]
+    # And the order is invoiced in full, its group's lines included; nothing is left on order
+    after = wire.get(f"sales-orders/{order['id']}").json()
+    assert after["isFullyInvoiced"]
+    assert [x["quantityInvoiced"] for x in after["lineGroups"][0]["lines"]] == [
+        x["quantity"] for x in group["lines"]]
+    for item_id, quantity in ordered.items():
+        assert _item(client, eu, item_id).quantity_on_sales_order == on_order[item_id] - quantity
+
+
+def test_an_invoice_line_can_link_to_a_line_inside_an_order_group(wire, customer, item_group):
+    order = _order_with_group(wire, customer, item_group)
+    inner = order["lineGroups"][0]["lines"][0]
+    link = {"transactionId": order["id"], "transactionLineId": inner["id"]}
+    response = wire.post("invoices", json={"customerId": customer.id,
+                                           "transactionDate": "2026-01-13",
+                                           "lines": [{"linkToTransactionLine": link}]})
+    assert response.status_code == 200, response.text
+    (line,) = response.json()["lines"]
+    assert (line["item"], line["quantity"]) == (inner["item"], inner["quantity"])
+    after = wire.get(f"sales-orders/{order['id']}").json()
+    assert after["lineGroups"][0]["lines"][0]["quantityInvoiced"] == inner["quantity"]
+    assert not after["isFullyInvoiced"]  # the plain line and the group's others are open

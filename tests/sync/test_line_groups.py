@@ -198,3 +198,28 @@ def test_an_item_group_is_looked_for_among_item_groups_only(sync_app, sim, qb):
             for line in header.lines if line.is_line_group]
     assert {line.item_qb_id for line in rows} == groups
     assert all(line.item_id is None for line in rows)
+
+
+def test_an_invoice_made_from_an_order_with_a_group_reaches_both_in_the_wms(sync_app, sim, qb):
+    sync()
+    order = next(r for r in every_record(qb, "sales-orders")
+                 if r["lineGroups"] and not r["isManuallyClosed"] and not r["isFullyInvoiced"]
+                 and not r["linkedTransactions"])
+    # When QuickBooks invoices the whole order (its group comes over as a group)
+    invoice = qb.create("invoices", {"customerId": order["customer"]["id"],
+                                     "transactionDate": order["transactionDate"],
+                                     "linkToTransactionIds": [order["id"]]})
+    assert invoice["lineGroups"]
+    doc = sync(["invoice"])
+    assert doc["error_count"] == 0
+    # Then the invoice's rows are its lines and group, as QuickBooks has them
+    invoice = qb.list_page("invoices", {"ids": [invoice["id"]]})["data"][0]
+    assert stored_rows(header_row("invoice", invoice["id"]), "invoice") == expected_rows(
+        invoice, "invoice", local_items())
+    # And the order it invoiced was read again: its group's lines are invoiced, the order too
+    order = qb.list_page("sales-orders", {"ids": [order["id"]]})["data"][0]
+    assert order["isFullyInvoiced"]
+    header = header_row("sales_order", order["id"])
+    assert header.is_fully_invoiced
+    assert stored_rows(header, "sales_order") == expected_rows(order, "sales_order",
+                                                               local_items())
