@@ -15,13 +15,14 @@ from webapp.sync import manager, runner
 from webapp.sync.conductor import QuickBooks
 
 SIM_SIZE = 600
+SIM_SEED = 7
 SIM_KEY = "sk_sim_qbsync_local"
 SIM_END_USER = "end_usr_qbsim_local"
 
 
 @pytest.fixture(scope="session")
 def simulator():
-    with running_simulator(size=SIM_SIZE, seed=7) as server:
+    with running_simulator(size=SIM_SIZE, seed=SIM_SEED) as server:
         yield server
 
 
@@ -52,7 +53,7 @@ class Sim:
 @pytest.fixture
 def sim(simulator):
     control = Sim(simulator)
-    control.reset()
+    control.reset(size=SIM_SIZE, seed=SIM_SEED)  # a test may have asked for another company
     yield control
     control.http.close()
 

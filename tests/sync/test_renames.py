@@ -8,11 +8,13 @@ so an incremental pull alone would leave the old names in the WMS.
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select, update
 
 from tests.sync.conftest import objects_by_name, snapshot, sync
 from webapp.extensions import db
-from webapp.models import Customer, Item
+from webapp.models import Customer, Item, SyncObjectRun
+from webapp.sync.conductor import QuickBooks
 
 IDS_CALLS = "GET /v1/quickbooks-desktop/customers"
 
@@ -145,3 +147,57 @@ def test_a_job_moved_to_another_customer_takes_its_own_jobs_along(sync_app, sim,
     assert all(row.full_name.startswith(f"{other.full_name}:") for row in moved)
     _assert_names_match_quickbooks(qb, "customers", moved)
     assert moved[0].parent_id == other.id
+
+
+class Crash(Exception):
+    """A worker dying right after its first page was committed."""
+
+
+def _every_customer(qb) -> dict[str, str]:
+    found, params = {}, {"status": "all", "limit": 150}
+    while True:
+        page = qb.list_page("customers", params)
+        found.update((c["id"], c["fullName"]) for c in page["data"])
+        if not page["hasMore"]:
+            return found
+        params = {"status": "all", "limit": 150, "cursor": page["nextCursor"]}
+
+
+def test_a_customer_renamed_past_a_restarted_listing_is_read_with_its_jobs(sync_app, sim, qb,
+                                                                           monkeypatch):
+    """A first full pull crashes after its first page; before it resumes from that page's
+    last name, a customer further on is renamed to sort before it. The resumed listing alone
+    would never see the customer nor its jobs (they moved with it), and no later incremental
+    sync would read the jobs (QuickBooks does not touch them): the pull reads them itself."""
+    from webapp.sync import manager, paging
+    from webapp.sync.engine import run_object
+
+    monkeypatch.setattr(paging, "PAGE_LIMIT", 25)  # a few pages of the ~90 customers
+    session = manager.start_session(["customer"], "full")
+
+    def crash_after_a_page(run):
+        if run.processed:
+            raise Crash()
+
+    with QuickBooks.from_config(sync_app.config) as client, pytest.raises(Crash):
+        run_object(session.id, "customer", client, on_progress=crash_after_a_page)
+    db.session.rollback()
+    run = db.session.scalar(select(SyncObjectRun).where(SyncObjectRun.session_id == session.id))
+    passed = run.checkpoint["name_from"]
+    assert passed  # a page in: the listing resumes from this name
+    customers = qb.list_page("customers", {"status": "all", "limit": 150,
+                                           "nameFrom": passed})["data"][1:]
+    jobs_of = {}
+    for c in customers:
+        if c["parent"]:
+            jobs_of.setdefault(c["parent"]["id"], []).append(c["id"])
+    parent = next(c for c in customers if not c["parent"] and c["id"] in jobs_of)
+    sim.edits({"resource": "customers", "id": parent["id"], "fields": {"name": "!Moved Up"}})
+    assert _every_customer(qb)[parent["id"]] == "!Moved Up"  # sorts before any letter
+
+    with QuickBooks.from_config(sync_app.config) as client:
+        run_object(session.id, "customer", client)
+
+    held = dict(db.session.execute(select(Customer.qb_id, Customer.full_name)).all())
+    assert held == _every_customer(qb)
+    assert all(held[job].startswith("!Moved Up:") for job in jobs_of[parent["id"]])

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from webapp.models.types import utcnow
 from webapp.sync.conductor import CURSOR, QuickBooksError
+from webapp.sync.engine import OVERLAP_MARGIN_S
 from webapp.sync.paging import PAGE_LIMIT, Prefetcher, cursor_pages
 
 if TYPE_CHECKING:
@@ -90,31 +91,96 @@ def _list_batches(ctx: PullContext, cp: dict) -> Iterator[Batch]:
     first = cp.get("resource_index", 0)
     for index in range(first, len(obj.resources)):
         resource = obj.resources[index]
-        name_from = cp.get("name_from") if index == first else None
-        restarts = 0
-        while True:
-            params: dict[str, Any] = {"status": "all", "nameFrom": name_from or NAME_FLOOR,
-                                      **obj.list_params}
-            if cp.get("since"):
-                params["updatedAfter"] = cp["since"]
-            try:
-                for number, page in enumerate(cursor_pages(ctx.qb, resource, params)):
-                    records = page["data"]
-                    if name_from is not None:  # nameFrom is inclusive: drop the checkpoint's
-                        records = [r for r in records if r.get(obj.name_path) != name_from]
-                    count = None
-                    if number == 0:
-                        count = len(records) + (page.get("remainingCount") or 0)
-                    if records:
-                        name_from = records[-1].get(obj.name_path)
-                    done = not page.get("nextCursor")
-                    yield Batch(resource, records, {
-                        "resource_index": index + 1 if done else index,
-                        "name_from": None if done else name_from,
-                    }, count)
-                break
-            except QuickBooksError as error:
-                restarts = _restarts(error, restarts)
+        resuming = index == first
+        listed: set[str] = set()
+        if not (resuming and cp.get("catch_up")):
+            name_from = cp.get("name_from") if resuming else None
+            if not (yield from _name_pages(ctx, cp, index, resource, name_from, listed)):
+                continue
+        yield from _catch_up(ctx, cp, index, resource, listed)
+
+
+def _name_pages(ctx: PullContext, cp: dict, index: int, resource: str, name_from: str | None,
+                listed: set[str]) -> Iterator[Batch]:
+    """One resource's listing by name from `name_from` (noting the ids in `listed`); returns
+    whether it restarted from a name (a resume or a cursor failure): see `_catch_up`."""
+    obj = ctx.obj
+    restarted = name_from is not None
+    restarts = 0
+    while True:
+        params: dict[str, Any] = {"status": "all", "nameFrom": name_from or NAME_FLOOR,
+                                  **obj.list_params}
+        if cp.get("since"):
+            params["updatedAfter"] = cp["since"]
+        try:
+            for number, page in enumerate(cursor_pages(ctx.qb, resource, params)):
+                records = page["data"]
+                if name_from is not None:  # nameFrom is inclusive: drop the checkpoint's
+                    records = [r for r in records if r.get(obj.name_path) != name_from]
+                listed.update(r.get("id") for r in records)
+                count = None
+                if number == 0:
+                    count = len(records) + (page.get("remainingCount") or 0)
+                if records:
+                    name_from = records[-1].get(obj.name_path)
+                done = not page.get("nextCursor")
+                checkpoint = {"resource_index": index + 1 if done else index,
+                              "name_from": None if done else name_from}
+                if done and restarted:
+                    checkpoint.update(resource_index=index, catch_up=True)
+                yield Batch(resource, records, checkpoint, count)
+            return restarted
+        except QuickBooksError as error:
+            restarts = _restarts(error, restarts)
+            restarted = restarted or name_from is not None
+
+
+def _catch_up(ctx: PullContext, cp: dict, index: int, resource: str,
+              listed: set[str]) -> Iterator[Batch]:
+    """After a listing that restarted from a name: what was renamed meanwhile.
+
+    A record renamed while the pull ran, from a name after the restart point to one before
+    it, was in neither part of the listing; a customer's jobs or an item's sub-items move
+    with it (their full names begin with its own). So the records changed since the pull
+    began are read again (one call, usually), and for each one this listing did not
+    hand over, the records under it (by name from its full name and ":"). Both are written
+    like any page; the checkpoint moves past the resource only with them.
+    """
+    obj = ctx.obj
+    started = datetime.fromisoformat(cp["started"]) - timedelta(seconds=OVERLAP_MARGIN_S)
+    params: dict[str, Any] = {"status": "all", **obj.list_params,
+                              "updatedAfter": started.isoformat(timespec="seconds")}
+    restarts = 0
+    while True:
+        try:
+            records = [r for page in cursor_pages(ctx.qb, resource, params) for r in page["data"]]
+            slipped = [r for r in records if r.get("id") not in listed]
+            if any(ref.target == obj.name for ref in obj.refs):  # jobs, sub-items
+                for record in slipped:
+                    records += _under(ctx, resource, record.get(obj.name_path))
+            break
+        except QuickBooksError as error:
+            restarts = _restarts(error, restarts)
+    new = len({r.get("id") for r in records} - listed)
+    yield Batch(resource, records, {"resource_index": index + 1, "name_from": None,
+                                    "catch_up": None}, adds_to_total=new)
+
+
+def _under(ctx: PullContext, resource: str, full_name: Any) -> list[dict]:
+    """Every record whose full name begins with `full_name` and ":" (QuickBooks' name order
+    keeps them together, from that prefix on)."""
+    if not isinstance(full_name, str) or not full_name:
+        return []
+    prefix = f"{full_name}:"
+    found = []
+    params = {"status": "all", "nameFrom": prefix, **ctx.obj.list_params}
+    for page in cursor_pages(ctx.qb, resource, params):
+        for record in page["data"]:
+            name = record.get(ctx.obj.name_path)
+            if not (isinstance(name, str) and name.casefold().startswith(prefix.casefold())):
+                return found
+            found.append(record)
+    return found
 
 
 # --- transactions ---------------------------------------------------------------------------
