@@ -103,6 +103,10 @@ def update(
         data["lineGroups"] = replace_groups(company, record, res, body["lineGroups"], now_ts)
     if body.get("refNumber"):
         company.last_ref[res.path] = body["refNumber"]
+    # A link lives as long as its line does, wherever the line is (plain or in a group).
+    alive = {line["id"] for line in data["lines"] + group_lines(data)}
+    links = {key: value for key, value in {**record.meta.get("line_links", {}), **links}.items()
+             if key in alive}
     _derive(company, res, data)
     before = ledger.effects(company, record)
     record.data = data
@@ -213,10 +217,17 @@ def _party_defaults(company: Company, res: Resource, data: dict) -> None:
 def _orders_to_link(company, res, data, body, now_ts, links) -> list[Record]:
     """``linkToTransactionIds``: an invoice takes over the open lines of sales orders."""
     orders = []
+    by_line = {linked_order for linked_order, _line in links.values()}
     for order_id in body.get("linkToTransactionIds", ()):
         order = company.get("sales-orders", order_id)
         if order is None:
             raise invalid_reference("Transaction", order_id, res.display)
+        if order_id in by_line:  # FACTS §5: not the same transaction both ways
+            raise qbd_request_error(
+                "3180",
+                f"There was an error when saving an Invoice. QuickBooks error message: Sales "
+                f'Order "{order.data["refNumber"]}" is linked both by its lines and as a whole.',
+            )
         if order.data["customer"]["id"] != data["customer"]["id"]:
             raise qbd_request_error(
                 "3180",

@@ -336,3 +336,49 @@ def test_an_invoice_line_can_link_to_a_line_inside_an_order_group(wire, customer
     after = wire.get(f"sales-orders/{order['id']}").json()
     assert after["lineGroups"][0]["lines"][0]["quantityInvoiced"] == inner["quantity"]
     assert not after["isFullyInvoiced"]  # the plain line and the group's others are open
+
+
+def _invoice_of(wire, customer, order: dict) -> dict:
+    response = wire.post("invoices", json={"customerId": customer.id,
+                                           "transactionDate": "2026-01-13",
+                                           "linkToTransactionIds": [order["id"]]})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def _group_invoiced(wire, order: dict) -> tuple[bool, list]:
+    after = wire.get(f"sales-orders/{order['id']}").json()
+    lines = after["lineGroups"][0]["lines"]
+    return after["isFullyInvoiced"], [x["quantityInvoiced"] for x in lines]
+
+
+@pytest.mark.parametrize("groups_sent", [False, True])
+def test_updating_a_linked_invoice_keeps_its_group_lines_invoiced(wire, customer, item_group,
+                                                                  groups_sent):
+    order = _order_with_group(wire, customer, item_group)
+    invoice = _invoice_of(wire, customer, order)
+    full = [x["quantity"] for x in order["lineGroups"][0]["lines"]]
+    assert _group_invoiced(wire, order) == (True, full)
+    # Every line kept as it is; the groups omitted (kept) or sent back unchanged
+    body = {"revisionNumber": invoice["revisionNumber"],
+            "lines": [{"id": line["id"]} for line in invoice["lines"]]}
+    if groups_sent:
+        body["lineGroups"] = [{"id": g["id"], "lines": [{"id": x["id"]} for x in g["lines"]]}
+                              for g in invoice["lineGroups"]]
+    response = wire.post(f"invoices/{invoice['id']}", json=body)
+    assert response.status_code == 200, response.text
+    assert response.json()["lineGroups"] == invoice["lineGroups"]
+    assert _group_invoiced(wire, order) == (True, full)
+
+
+def test_an_order_linked_both_by_a_line_and_whole_is_refused(wire, customer, item_group):
+    """FACTS §5: the same transaction cannot be linked both ways."""
+    order = _order_with_group(wire, customer, item_group)
+    inner = order["lineGroups"][0]["lines"][0]
+    link = {"transactionId": order["id"], "transactionLineId": inner["id"]}
+    response = wire.post("invoices", json={"customerId": customer.id,
+                                           "transactionDate": "2026-01-13",
+                                           "lines": [{"linkToTransactionLine": link}],
+                                           "linkToTransactionIds": [order["id"]]})
+    assert response.status_code == 502 and "both" in response.json()["error"]["message"]
+    assert _group_invoiced(wire, order) == (False, [0] * len(order["lineGroups"][0]["lines"]))

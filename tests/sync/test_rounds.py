@@ -106,7 +106,8 @@ def _edit_round(sim, qb, rng: random.Random, n: int) -> None:
         "lines": [{"itemId": rng.choice(stocked), "quantity": rng.randint(1, 9)}]}}})
     sim.edits({"resource": "customers", "id": rng.choice(tops), "fields": {"isActive": False}})
     open_orders = [o for o in orders if not o["isFullyInvoiced"] and not o["isManuallyClosed"]
-                   and any(line["item"] for line in o["lines"])]
+                   and any(line["item"] for line in o["lines"])
+                   and o["id"] != order["id"]]  # not the one just deleted
     order = rng.choice(open_orders)  # invoiced: its invoiced quantities change, not its revision
     sim.edits({"create": {"resource": "invoices", "fields": {
         "customerId": order["customer"]["id"], "transactionDate": "2026-11-21",
