@@ -129,3 +129,29 @@ def test_a_request_that_is_never_sent_does_not_hold_the_page_back():
         assert next(queue) == 0
         handed_over.set()
         assert list(queue) == [1]
+
+
+def test_an_item_without_a_request_does_not_cut_the_wait_for_the_next_one_short():
+    """A window's held-back last page (no request) comes between: the page before it is
+    still handed over only once the next window's request has been sent."""
+    wire, events, requests = Wire(), [], [0]
+
+    def send(number):
+        threading.Event().wait(0.02)  # building the request
+        requests[0] += 1
+        events.append(("sent", number))
+        request = httpx.Request("GET", "http://qb.test/")
+        wire.attach(request)
+        request.extensions["trace"]("http11.send_request_body.complete", {})
+
+    def pages():
+        send(0)
+        yield "page 0"
+        yield "held"  # handed over without a request
+        send(1)
+        yield "page 1"
+
+    with Prefetcher(pages(), requests=lambda: requests[0], wire=wire) as queue:
+        for item in queue:
+            events.append(("written", item))
+    assert events.index(("sent", 1)) < events.index(("written", "page 0")), events

@@ -163,41 +163,100 @@ def _every_customer(qb) -> dict[str, str]:
         params = {"status": "all", "limit": 150, "cursor": page["nextCursor"]}
 
 
-def test_a_customer_renamed_past_a_restarted_listing_is_read_with_its_jobs(sync_app, sim, qb,
-                                                                           monkeypatch):
-    """A first full pull crashes after its first page; before it resumes from that page's
-    last name, a customer further on is renamed to sort before it. The resumed listing alone
-    would never see the customer nor its jobs (they moved with it), and no later incremental
-    sync would read the jobs (QuickBooks does not touch them): the pull reads them itself."""
+def _crash_after_a_page(app, monkeypatch):
+    """A first full pull of customers (pages of 25 of the ~90) that dies once a page is in;
+    returns its session and the name its listing resumes from."""
     from webapp.sync import manager, paging
     from webapp.sync.engine import run_object
 
-    monkeypatch.setattr(paging, "PAGE_LIMIT", 25)  # a few pages of the ~90 customers
+    monkeypatch.setattr(paging, "PAGE_LIMIT", 25)
     session = manager.start_session(["customer"], "full")
 
     def crash_after_a_page(run):
         if run.processed:
             raise Crash()
 
-    with QuickBooks.from_config(sync_app.config) as client, pytest.raises(Crash):
+    with QuickBooks.from_config(app.config) as client, pytest.raises(Crash):
         run_object(session.id, "customer", client, on_progress=crash_after_a_page)
     db.session.rollback()
     run = db.session.scalar(select(SyncObjectRun).where(SyncObjectRun.session_id == session.id))
-    passed = run.checkpoint["name_from"]
-    assert passed  # a page in: the listing resumes from this name
+    assert run.checkpoint["name_from"]  # a page in: the listing resumes from this name
+    return session, run.checkpoint["name_from"]
+
+
+def _resume(app, session) -> SyncObjectRun:
+    from webapp.sync.engine import run_object
+
+    with QuickBooks.from_config(app.config) as client:
+        return run_object(session.id, "customer", client)
+
+
+def _parent_further_on(qb, passed: str) -> tuple[dict, list[str]]:
+    """A top customer with jobs, all named after `passed`; and its jobs' ids."""
     customers = qb.list_page("customers", {"status": "all", "limit": 150,
                                            "nameFrom": passed})["data"][1:]
-    jobs_of = {}
+    jobs_of: dict[str, list[str]] = {}
     for c in customers:
         if c["parent"]:
             jobs_of.setdefault(c["parent"]["id"], []).append(c["id"])
     parent = next(c for c in customers if not c["parent"] and c["id"] in jobs_of)
+    return parent, jobs_of[parent["id"]]
+
+
+def test_a_customer_renamed_past_a_restarted_listing_is_read_with_its_jobs(sync_app, sim, qb,
+                                                                           monkeypatch):
+    """A first full pull crashes after its first page; before it resumes from that page's
+    last name, a customer further on is renamed to sort before it. The resumed listing alone
+    would never see the customer nor its jobs (they moved with it), and no later incremental
+    sync would read the jobs (QuickBooks does not touch them): the pull reads them itself.
+    One of the jobs was edited too: read twice, it is counted once."""
+    session, passed = _crash_after_a_page(sync_app, monkeypatch)
+    parent, jobs = _parent_further_on(qb, passed)
     sim.edits({"resource": "customers", "id": parent["id"], "fields": {"name": "!Moved Up"}})
+    sim.edits({"resource": "customers", "id": jobs[0], "fields": {"phone": "555-0100"}})
     assert _every_customer(qb)[parent["id"]] == "!Moved Up"  # sorts before any letter
 
-    with QuickBooks.from_config(sync_app.config) as client:
-        run_object(session.id, "customer", client)
+    run = _resume(sync_app, session)
 
     held = dict(db.session.execute(select(Customer.qb_id, Customer.full_name)).all())
     assert held == _every_customer(qb)
-    assert all(held[job].startswith("!Moved Up:") for job in jobs_of[parent["id"]])
+    assert all(held[job].startswith("!Moved Up:") for job in jobs)
+    assert run.processed == run.total == len(held)
+
+
+def test_a_rename_is_caught_up_with_quickbooks_clock_behind_ours(sync_app, sim, qb,
+                                                                  monkeypatch):
+    """The accounting computer's clock five minutes behind the server's: the rename is
+    stamped before the pull began, by our clock; it is read all the same."""
+    from qbdsim.values import Clock
+
+    session, passed = _crash_after_a_page(sync_app, monkeypatch)
+    parent, jobs = _parent_further_on(qb, passed)
+    real = Clock.now_ts
+    monkeypatch.setattr(Clock, "now_ts", staticmethod(lambda: real() - 300))
+    sim.edits({"resource": "customers", "id": parent["id"], "fields": {"name": "!Moved Up"}})
+    monkeypatch.setattr(Clock, "now_ts", staticmethod(real))
+
+    _resume(sync_app, session)
+
+    held = dict(db.session.execute(select(Customer.qb_id, Customer.full_name)).all())
+    assert held == _every_customer(qb)
+
+
+def test_a_caught_up_record_that_did_not_move_costs_no_call(sync_app, sim, qb, monkeypatch):
+    """Customers already written, edited (not renamed) before the resume: the catch-up reads
+    them in its one call and looks under none of them."""
+    session, passed = _crash_after_a_page(sync_app, monkeypatch)
+    early = qb.list_page("customers", {"status": "all", "limit": 150, "nameTo": passed})["data"]
+    for customer in early[:20]:
+        sim.edits({"resource": "customers", "id": customer["id"],
+                   "fields": {"phone": "555-0101"}})
+    rest = len(_every_customer(qb)) - len(early)
+    before = sim.stats()["requests"].get(IDS_CALLS, 0)
+
+    _resume(sync_app, session)
+
+    spent = sim.stats()["requests"][IDS_CALLS] - before
+    assert spent == -(-rest // 25) + 1  # the rest of the listing, and the catch-up
+    held = dict(db.session.execute(select(Customer.qb_id, Customer.full_name)).all())
+    assert held == _every_customer(qb)

@@ -77,7 +77,9 @@ class Prefetcher:
                         return
                     if before is None or self._requests() != before:
                         break
-                    self._put("free", page)  # made no request: takes no slot
+                    # Made no request: takes no slot, and is no reason for the consumer to
+                    # stop waiting for the request that comes next.
+                    self._queue.put(("free", page))
                     if self._stop.is_set():
                         return
                 self._put("page", page)

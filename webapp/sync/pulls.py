@@ -23,9 +23,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import select
+
+from webapp.extensions import db
 from webapp.models.types import utcnow
 from webapp.sync.conductor import CURSOR, QuickBooksError
-from webapp.sync.engine import OVERLAP_MARGIN_S
 from webapp.sync.paging import PAGE_LIMIT, Prefetcher, cursor_pages
 
 if TYPE_CHECKING:
@@ -52,6 +54,8 @@ class Batch:
     checkpoint: dict[str, Any] = field(default_factory=dict)
     listing_count: int | None = None  # records in the listing this batch starts
     adds_to_total: int = 0  # windows of adjustments: the total grows as they are read
+    # A catch-up (see `_catch_up`): the ids its listing handed over, to look under the others
+    catch_up_of: frozenset[str] | None = None
 
 
 def consume(ctx: PullContext, batches: Iterator[Batch]) -> None:
@@ -62,13 +66,21 @@ def consume(ctx: PullContext, batches: Iterator[Batch]) -> None:
                 ctx.run.total = ctx.run.processed + batch.listing_count
             if batch.adds_to_total:
                 ctx.run.total = (ctx.run.total or 0) + batch.adds_to_total
-            result = ctx.writer.write(ctx.obj, batch.resource, batch.records)
+            records, counted = batch.records, ctx.seen_ids
+            if batch.catch_up_of is not None:
+                records, written = _with_moved_families(ctx, batch.resource, records,
+                                                        batch.catch_up_of)
+                counted = ctx.seen_ids | written  # by this attempt, or before a resume
+            result = ctx.writer.write(ctx.obj, batch.resource, records)
             ctx.checkpoint.update(batch.checkpoint)
             # A listing restarted after a cursor failure hands over records again: they are
             # written (idempotently) but not counted twice.
-            fresh = [r.get("id") for r in batch.records if r.get("id") not in ctx.seen_ids]
+            fresh = list(dict.fromkeys(
+                r.get("id") for r in records if r.get("id") not in counted))
             ctx.seen_ids.update(fresh)
-            again = len(batch.records) - len(fresh)
+            if batch.catch_up_of is not None:
+                ctx.run.total = (ctx.run.total or 0) + len(fresh)
+            again = len(records) - len(fresh)
             result.unchanged = max(result.unchanged - again, 0)
             ctx.commit_page(result, len(fresh))
 
@@ -142,28 +154,49 @@ def _catch_up(ctx: PullContext, cp: dict, index: int, resource: str,
     A record renamed while the pull ran, from a name after the restart point to one before
     it, was in neither part of the listing; a customer's jobs or an item's sub-items move
     with it (their full names begin with its own). So the records changed since the pull
-    began are read again (one call, usually), and for each one this listing did not
-    hand over, the records under it (by name from its full name and ":"). Both are written
-    like any page; the checkpoint moves past the resource only with them.
+    began (set back a day: QuickBooks' clock is not ours) are read again, one call usually;
+    the writer adds the families of those that moved (`_with_moved_families`), and the
+    checkpoint moves past the resource only with them.
     """
     obj = ctx.obj
-    started = datetime.fromisoformat(cp["started"]) - timedelta(seconds=OVERLAP_MARGIN_S)
+    started = datetime.fromisoformat(cp["started"]) - FUTURE_SLACK
     params: dict[str, Any] = {"status": "all", **obj.list_params,
                               "updatedAfter": started.isoformat(timespec="seconds")}
     restarts = 0
     while True:
         try:
             records = [r for page in cursor_pages(ctx.qb, resource, params) for r in page["data"]]
-            slipped = [r for r in records if r.get("id") not in listed]
-            if any(ref.target == obj.name for ref in obj.refs):  # jobs, sub-items
-                for record in slipped:
-                    records += _under(ctx, resource, record.get(obj.name_path))
             break
         except QuickBooksError as error:
             restarts = _restarts(error, restarts)
-    new = len({r.get("id") for r in records} - listed)
     yield Batch(resource, records, {"resource_index": index + 1, "name_from": None,
-                                    "catch_up": None}, adds_to_total=new)
+                                    "catch_up": None}, catch_up_of=frozenset(listed))
+
+
+def _with_moved_families(ctx: PullContext, resource: str, records: list[dict],
+                         listed: frozenset[str]) -> tuple[list[dict], set[str]]:
+    """A catch-up's records, each once, with the jobs or sub-items of those that may have
+    moved past the listing: not handed over by it, nor written earlier in this run under
+    the name they have now (a resumed run's listing began at the restart point). And the
+    ids among them written earlier in this run (counted then)."""
+    obj = ctx.obj
+    by_id = {r.get("id"): r for r in records}
+    others = sorted(i for i in by_id if isinstance(i, str) and i not in listed)
+    table = obj.model.__table__
+    started = datetime.fromisoformat(ctx.checkpoint["started"])
+    written: dict[str, Any] = {}
+    for start in range(0, len(others), 500):
+        written.update(db.session.execute(
+            select(table.c.qb_id, table.c.sync_base["full_name"].as_string()).where(
+                table.c.qb_id.in_(others[start : start + 500]), table.c.synced_at >= started)
+        ).all())
+    if any(ref.target == obj.name for ref in obj.refs):  # a hierarchy (not vendors)
+        for qb_id in others:
+            name = by_id[qb_id].get(obj.name_path)
+            if qb_id not in written or written[qb_id] != name:
+                for record in _under(ctx, resource, name):
+                    by_id.setdefault(record.get("id"), record)
+    return list(by_id.values()), set(written)
 
 
 def _under(ctx: PullContext, resource: str, full_name: Any) -> list[dict]:
@@ -172,15 +205,21 @@ def _under(ctx: PullContext, resource: str, full_name: Any) -> list[dict]:
     if not isinstance(full_name, str) or not full_name:
         return []
     prefix = f"{full_name}:"
-    found = []
     params = {"status": "all", "nameFrom": prefix, **ctx.obj.list_params}
-    for page in cursor_pages(ctx.qb, resource, params):
-        for record in page["data"]:
-            name = record.get(ctx.obj.name_path)
-            if not (isinstance(name, str) and name.casefold().startswith(prefix.casefold())):
-                return found
-            found.append(record)
-    return found
+    restarts = 0
+    while True:
+        found = []
+        try:
+            for page in cursor_pages(ctx.qb, resource, params):
+                for record in page["data"]:
+                    name = record.get(ctx.obj.name_path)
+                    if not (isinstance(name, str)
+                            and name.casefold().startswith(prefix.casefold())):
+                        return found
+                    found.append(record)
+            return found
+        except QuickBooksError as error:
+            restarts = _restarts(error, restarts)
 
 
 # --- transactions ---------------------------------------------------------------------------
