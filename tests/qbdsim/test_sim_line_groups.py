@@ -299,11 +299,7 @@ def test_an_invoice_linked_to_an_order_takes_over_its_groups_too(client, eu, wir
     on_order = {item_id: _item(client, eu, item_id).quantity_on_sales_order
                 for item_id in ordered}
     # When the order is invoiced whole (linkToTransactionIds)
-    response = wire.post("invoices", json={"customerId": customer.id,
-                                           "transactionDate": "2026-01-13",
-                                           "linkToTransactionIds": [order["id"]]})
-    assert response.status_code == 200, response.text
-    invoice = assert_conforms(response, "POST", f"{QBD}/invoices")
+    invoice = _invoice_of(wire, customer, order)
     # Then the invoice holds the plain line and the group, as the order has them
     assert [line["item"]["id"] for line in invoice["lines"]] == [
         line["item"]["id"] for line in order["lines"]]
@@ -343,7 +339,7 @@ def _invoice_of(wire, customer, order: dict) -> dict:
                                            "transactionDate": "2026-01-13",
                                            "linkToTransactionIds": [order["id"]]})
     assert response.status_code == 200, response.text
-    return response.json()
+    return assert_conforms(response, "POST", f"{QBD}/invoices")
 
 
 def _group_invoiced(wire, order: dict) -> tuple[bool, list]:

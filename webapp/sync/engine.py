@@ -171,7 +171,7 @@ def run_object(session_id: int, object_name: str, qb: QuickBooks, *,
 
 
 def _run_object(session_id, object_name, qb, is_cancelled, on_progress, settings):
-    from webapp.sync import deletions, pulls, refresh
+    from webapp.sync import deletions, lists, pulls, refresh
 
     session = db.session.get(SyncSession, session_id)
     run = db.session.scalar(select(SyncObjectRun).where(
@@ -182,7 +182,7 @@ def _run_object(session_id, object_name, qb, is_cancelled, on_progress, settings
     if not ctx.checkpoint:
         _plan_pull(ctx)
     if not ctx.checkpoint.get("pulled"):
-        {LIST: pulls.pull_list, TRANSACTION: pulls.pull_transactions,
+        {LIST: lists.pull_list, TRANSACTION: pulls.pull_transactions,
          ADJUSTMENT: pulls.pull_adjustments}[obj.kind](ctx)
         ctx.checkpoint["pulled"] = True
         ctx.flush()
