@@ -322,10 +322,7 @@ def test_an_invoice_linked_to_an_order_takes_over_its_groups_too(client, eu, wir
 def test_an_invoice_line_can_link_to_a_line_inside_an_order_group(wire, customer, item_group):
     order = _order_with_group(wire, customer, item_group)
     inner = order["lineGroups"][0]["lines"][0]
-    link = {"transactionId": order["id"], "transactionLineId": inner["id"]}
-    response = wire.post("invoices", json={"customerId": customer.id,
-                                           "transactionDate": "2026-01-13",
-                                           "lines": [{"linkToTransactionLine": link}]})
+    response = _post_invoice(wire, customer, lines=[_line_link(order, inner)])
     assert response.status_code == 200, response.text
     (line,) = response.json()["lines"]
     assert (line["item"], line["quantity"]) == (inner["item"], inner["quantity"])
@@ -334,10 +331,18 @@ def test_an_invoice_line_can_link_to_a_line_inside_an_order_group(wire, customer
     assert not after["isFullyInvoiced"]  # the plain line and the group's others are open
 
 
+def _post_invoice(wire, customer, **fields):
+    return wire.post("invoices", json={"customerId": customer.id,
+                                       "transactionDate": "2026-01-13", **fields})
+
+
+def _line_link(order: dict, line: dict) -> dict:
+    return {"linkToTransactionLine": {"transactionId": order["id"],
+                                      "transactionLineId": line["id"]}}
+
+
 def _invoice_of(wire, customer, order: dict) -> dict:
-    response = wire.post("invoices", json={"customerId": customer.id,
-                                           "transactionDate": "2026-01-13",
-                                           "linkToTransactionIds": [order["id"]]})
+    response = _post_invoice(wire, customer, linkToTransactionIds=[order["id"]])
     assert response.status_code == 200, response.text
     return assert_conforms(response, "POST", f"{QBD}/invoices")
 
@@ -371,10 +376,7 @@ def test_an_order_linked_both_by_a_line_and_whole_is_refused(wire, customer, ite
     """FACTS §5: the same transaction cannot be linked both ways."""
     order = _order_with_group(wire, customer, item_group)
     inner = order["lineGroups"][0]["lines"][0]
-    link = {"transactionId": order["id"], "transactionLineId": inner["id"]}
-    response = wire.post("invoices", json={"customerId": customer.id,
-                                           "transactionDate": "2026-01-13",
-                                           "lines": [{"linkToTransactionLine": link}],
-                                           "linkToTransactionIds": [order["id"]]})
+    response = _post_invoice(wire, customer, lines=[_line_link(order, inner)],
+                             linkToTransactionIds=[order["id"]])
     assert response.status_code == 502 and "both" in response.json()["error"]["message"]
     assert _group_invoiced(wire, order) == (False, [0] * len(order["lineGroups"][0]["lines"]))

@@ -338,8 +338,7 @@ def test_a_record_listed_twice_in_a_page_is_written_once(sync_app, sim, qb):
     page = qb.list_page("invoices", {"limit": 3, "includeLineItems": True,
                                      "includeLinkedTransactions": True})["data"]
     resolver = RefResolver(qb, registry)
-    writer = resolver.writer = PageWriter(resolver, lambda *args: None, now=utcnow())  # as the
-    # engine wires them: a line's discount or subtotal item is then looked for where it lives
+    writer = resolver.writer = PageWriter(resolver, lambda *args: None, now=utcnow())  # as wired
     result = writer.write(registry.get("invoice"), "invoices", [page[0], page[1], page[0]])
     db.session.commit()
     assert (result.created, result.unchanged) == (2, 0)
