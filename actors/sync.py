@@ -19,7 +19,7 @@ from actors.middleware import ThrottledProgress, should_retry
 from webapp.extensions import db
 from webapp.models.sync import SyncSession
 from webapp.sync import lifecycle
-from webapp.sync.conductor import QuickBooks
+from webapp.sync.contact import sync_client
 from webapp.sync.engine import Cancelled, run_object
 
 QUEUE = "sync"
@@ -33,6 +33,8 @@ HAND_BACK_DELAY_MS = 0  # a stopping worker's object is for the next worker at o
                 notify_shutdown=True)
 def sync_object(session_id: int, object_name: str) -> None:
     """Pull one object of the session from QuickBooks, resuming from its checkpoint."""
+    if worker_stopping():  # taken up by a worker on its way out: for the next one, untouched
+        raise Retry(delay=HAND_BACK_DELAY_MS)
     if lifecycle.begin_object(session_id, object_name) is None:
         return  # ended, cancelled, or already done (a redelivery): the pipeline moves on
 
@@ -40,7 +42,7 @@ def sync_object(session_id: int, object_name: str) -> None:
         return (worker_stopping() or lifecycle.cancel_requested(session_id)
                 or _cancel_recorded(session_id))
 
-    qb = QuickBooks.from_config(current_app.config)
+    qb = sync_client(current_app.config)
     try:
         run_object(session_id, object_name, qb, settings=current_app.config,
                    is_cancelled=should_stop, on_progress=ThrottledProgress())

@@ -24,14 +24,14 @@ from qbdsim.fields import blank
 from qbdsim.resources import RESOURCES, SIZED_PATHS, Resource
 from qbdsim.store import Company, Record
 from qbdsim.validate import validate_body
-from qbdsim.values import Clock, fmt_money, to_decimal
+from qbdsim.values import fmt_money, to_decimal
 
 _FROZEN_FIELDS = {"id", "objectType"}
 
 
 def apply_edits(company: Company, rng: random.Random, body: dict) -> list[dict]:
     """Dispatch one ``/_sim/edits`` body; returns the records touched."""
-    now_ts = Clock.now_ts()
+    now_ts = company.clock.now_ts()
     if "random" in body:
         count = body["random"]
         if isinstance(count, bool) or not isinstance(count, int) or count < 0:

@@ -22,6 +22,7 @@ class Faults:
     fault_kinds: tuple[str, ...]
     qb_running: bool
     cursor_ttl_s: float
+    clock_offset_s: float = 0.0  # QuickBooks' clock ahead (+) of this machine's, or behind (-)
 
     @classmethod
     def from_config(cls, config: SimConfig) -> Faults:
@@ -55,6 +56,11 @@ class Faults:
                 if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
                     raise invalid_request(f"{name} must be a number >= 0")
                 staged[name] = float(value)
+        if "clock_offset_s" in changes:
+            value = changes["clock_offset_s"]
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise invalid_request("clock_offset_s must be a number of seconds")
+            staged["clock_offset_s"] = float(value)
         if staged["fault_rate"] > 1:
             raise invalid_request("fault_rate must be between 0 and 1")
         if "qb_running" in changes:
@@ -76,6 +82,10 @@ class Faults:
         if self.latency_jitter_ms:
             delay += rng.uniform(-self.latency_jitter_ms, self.latency_jitter_ms)
         return max(0.0, delay) / 1000.0
+
+    def longest_delay_s(self) -> float:
+        """The most a request may take at the present settings."""
+        return (self.latency_ms + self.latency_jitter_ms) / 1000.0
 
     def roll(self, rng: random.Random) -> SimError | None:
         """An injected error for this request, or ``None``."""

@@ -80,7 +80,7 @@ def anchor_ts(config: SimConfig) -> int:
             moment = moment.replace(tzinfo=config.tzinfo)
         return int(moment.timestamp())
     # A second in the past, so anything written from now on is strictly newer.
-    return Clock.now_ts() - 1
+    return Clock.wall_ts() - 1
 
 
 def generate_company(config: SimConfig) -> Company:

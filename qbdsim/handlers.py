@@ -12,7 +12,6 @@ from qbdsim.query import select
 from qbdsim.resources import Resource
 from qbdsim.simulator import Simulator
 from qbdsim.store import Company, Record, dumps
-from qbdsim.values import Clock
 
 PAGE_LIMIT = 150
 DAY_S = 86_400
@@ -119,7 +118,7 @@ def retrieve(sim: Simulator, call: Call, res: Resource) -> bytes:
 def create(sim: Simulator, call: Call, res: Resource) -> bytes:
     """Add a record (linked transactions are not echoed, as with Conductor)."""
     writer = lists if res.kind == "list" else txns
-    record = writer.create(call.company, res, call.body, Clock.now_ts())
+    record = writer.create(call.company, res, call.body, call.company.clock.now_ts())
     return record.to_json()
 
 
@@ -129,7 +128,7 @@ def update(sim: Simulator, call: Call, res: Resource) -> bytes:
     if record is None:
         raise object_missing(call.record_id)
     writer = lists if res.kind == "list" else txns
-    writer.update(call.company, record, call.body, Clock.now_ts())
+    writer.update(call.company, record, call.body, call.company.clock.now_ts())
     return record.to_json()
 
 
@@ -138,7 +137,7 @@ def delete(sim: Simulator, call: Call, res: Resource) -> dict:
     record = call.company.get(res.path, call.record_id)
     if record is None:
         raise object_missing(call.record_id)
-    return txns.delete(call.company, record, Clock.now_ts())
+    return txns.delete(call.company, record, call.company.clock.now_ts())
 
 
 def void(sim: Simulator, call: Call, res: Resource) -> dict:
@@ -146,13 +145,13 @@ def void(sim: Simulator, call: Call, res: Resource) -> dict:
     record = call.company.get(res.path, call.record_id)
     if record is None:
         raise object_missing(call.record_id)
-    return txns.void(call.company, record, Clock.now_ts())
+    return txns.void(call.company, record, call.company.clock.now_ts())
 
 
 def _deleted(call: Call, entries: list[dict], type_key: str, types: list[str], days: int):
     clock = call.company.clock
     params = call.params
-    low = Clock.now_ts() - days * DAY_S
+    low = call.company.clock.now_ts() - days * DAY_S
     if params.get("deletedAfter"):
         low = max(low, clock.parse_bound(params["deletedAfter"], "deletedAfter", False))
     high = None

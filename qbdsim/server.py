@@ -94,9 +94,10 @@ class SimServer:
             self._server = None
 
     def stop(self) -> None:
-        """Stop serving and close the socket."""
+        """Stop serving and close the socket; requests waiting out latency are answered now."""
         if self._server is None:
             return
+        self.simulator.update_faults({"latency_ms": 0, "latency_jitter_ms": 0})
         if self._thread is not None:
             self._server.shutdown()
             self._thread.join()

@@ -32,6 +32,7 @@ class Simulator:
         self.rng = random.Random(config.seed ^ 0x5EED)
         self.edit_rng = random.Random(config.seed ^ 0xED17)
         self._qb_lock = threading.Lock()
+        self._faults_changed = threading.Condition()
         self._stats_lock = threading.Lock()
         self.requests: Counter[str] = Counter()
         self.in_flight = 0  # requests holding QuickBooks (never more than one)
@@ -71,6 +72,9 @@ class Simulator:
         """Apply new fault settings; answers all of them."""
         self.faults.update(changes)
         self.cursors.ttl_s = self.faults.cursor_ttl_s
+        self.company.clock.offset_s = round(self.faults.clock_offset_s)
+        with self._faults_changed:  # a lower latency shortens requests already waiting
+            self._faults_changed.notify_all()
         return self.faults.as_dict()
 
     @contextmanager
@@ -89,7 +93,8 @@ class Simulator:
     def quickbooks(self):
         """Hold QuickBooks for one request: closed -> error at once; else faults, the work,
         and the latency: a request takes the configured latency in all, its own work
-        included, as a QuickBooks request's time is QuickBooks' work."""
+        included, as a QuickBooks request's time is QuickBooks' work. Lowering the latency
+        also cuts short a request waiting out a longer one."""
         with self._qb_lock:
             self.in_flight += 1
             self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
@@ -104,7 +109,8 @@ class Simulator:
                     raise error
                 yield
             finally:
-                remaining = delay - (time.monotonic() - started)
-                if remaining > 0:
-                    time.sleep(remaining)
+                with self._faults_changed:
+                    while (remaining := delay - (time.monotonic() - started)) > 0:
+                        self._faults_changed.wait(remaining)
+                        delay = min(delay, self.faults.longest_delay_s())
                 self.in_flight -= 1

@@ -74,15 +74,20 @@ class Clock:
 
     def __init__(self, tz: timezone) -> None:
         self.tz = tz
+        self.offset_s = 0  # how far QuickBooks' clock is ahead of this machine's (faults)
         self._offset_s = int(tz.utcoffset(None).total_seconds())
         sign = "-" if self._offset_s < 0 else "+"
         minutes = abs(self._offset_s) // 60
         self._suffix = f"{sign}{minutes // 60:02d}:{minutes % 60:02d}"
 
     @staticmethod
-    def now_ts() -> int:
-        """The current time in whole epoch seconds (QuickBooks' resolution)."""
+    def wall_ts() -> int:
+        """This machine's current time in whole epoch seconds (QuickBooks' resolution)."""
         return int(time.time())
+
+    def now_ts(self) -> int:
+        """The QuickBooks computer's current time, in whole epoch seconds."""
+        return self.wall_ts() + self.offset_s
 
     def fmt(self, ts: int) -> str:
         """``YYYY-MM-DDTHH:MM:SS±HH:MM`` in local time."""

@@ -22,11 +22,16 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 __all__ = ["ConfigError", "create_app"]
 
 
+def instance_folder() -> str:
+    """Where this installation keeps its own files (the SQLite database, demo settings)."""
+    return os.environ.get("QBSYNC_INSTANCE_PATH") or str(PROJECT_ROOT / "instance")
+
+
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the Flask app from the environment, with `config` overriding any setting."""
     app = Flask(
         __name__,
-        instance_path=os.environ.get("QBSYNC_INSTANCE_PATH") or str(PROJECT_ROOT / "instance"),
+        instance_path=instance_folder(),
         static_folder=str(PROJECT_ROOT / "static"),
         template_folder=str(PROJECT_ROOT / "templates"),
     )
@@ -79,11 +84,12 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
 
     from webapp import auth, security
-    from webapp.sync import flags
+    from webapp.sync import contact, flags
 
     auth.init_app(app)
     security.init_app(app)
     flags.init_app(app)
+    contact.init_app(app)
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -239,6 +239,22 @@ def demo_admin_password(instance_path: str) -> str:
     return path.read_text().strip()
 
 
+def demo_anchor() -> str:
+    """The moment the demo company's generated history leads up to, fixed at the first start
+    and kept in the instance folder: a restarted demo regenerates the same company, with the
+    same QuickBooks ids, so the WMS it already mirrors still matches it (with a new moment
+    each time, every record would come back under a new id, as a duplicate)."""
+    from datetime import datetime
+
+    from webapp import instance_folder
+
+    path = Path(instance_folder()) / "demo-quickbooks-anchor"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(datetime.now().astimezone().isoformat(timespec="seconds"))
+    return path.read_text().strip()
+
+
 @cli.command("demo", with_appcontext=False)
 @click.option("--port", default=5000, show_default=True, help="Port of the web app.")
 @click.option("--sim-port", default=8765, show_default=True, help="Port of the simulator.")
@@ -253,7 +269,7 @@ def demo(port: int, sim_port: int, size: int) -> None:
     from qbdsim.server import SimServer
 
     try:
-        sim = SimServer(SimConfig(port=sim_port, size=size)).start()
+        sim = SimServer(SimConfig(port=sim_port, size=size, anchor=demo_anchor())).start()
     except OSError as error:
         raise click.ClickException(f"the simulator cannot listen on port {sim_port} ({error}); "
                                    "pick another with --sim-port") from None

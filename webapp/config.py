@@ -15,7 +15,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from qbdsim.config import SimConfig
+
 MODES = ("production", "demo", "test")
+# Where `qbsync demo` serves its simulator by default, and the simulator's own credentials
+DEMO_SIMULATOR = {"base_url": f"http://127.0.0.1:{SimConfig.port}/v1",
+                  "secret_key": SimConfig.secret_key, "end_user_id": SimConfig.end_user_id}
 PRODUCTION_REQUIRED = (
     "SECRET_KEY",
     "DATABASE_URL",
@@ -67,20 +72,28 @@ def load_settings(env: Mapping[str, str], instance_path: str) -> dict[str, Any]:
             if not env.get(name):
                 raise ConfigError(f"{name} is not set; it is required in production "
                                   "(set QBSYNC_MODE=demo to try qbsync locally)")
+        debug = (env.get("FLASK_DEBUG") or "").strip().lower()
+        if debug and debug not in ("0", "false", "no"):  # Flask's own reading of it
+            raise ConfigError("FLASK_DEBUG is set; debug mode is never allowed in production "
+                              "(unset it, or set QBSYNC_MODE=demo to try qbsync locally)")
 
+    demo = DEMO_SIMULATOR if mode == "demo" else {}
     sqlite_path = Path(instance_path) / "qbsync.db"
     database_url = env.get("DATABASE_URL") or f"sqlite:///{sqlite_path}"
     secure_cookies = _flag(env.get("QBSYNC_SECURE_COOKIES"), default=production)
     return {
         "QBSYNC_MODE": mode,
         "TESTING": mode == "test",
+        **({"DEBUG": False} if production else {}),
         "SECRET_KEY": env.get("SECRET_KEY") or secrets.token_hex(32),
         "SQLALCHEMY_DATABASE_URI": normalize_database_url(database_url),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "REDIS_URL": env.get("REDIS_URL") or None,
-        "CONDUCTOR_SECRET_KEY": env.get("CONDUCTOR_SECRET_KEY") or None,
-        "CONDUCTOR_END_USER_ID": env.get("CONDUCTOR_END_USER_ID") or None,
-        "CONDUCTOR_BASE_URL": env.get("CONDUCTOR_BASE_URL") or None,
+        # Demo mode talks to `qbsync demo`'s simulator unless told otherwise, so the CLI run
+        # beside a demo (`QBSYNC_MODE=demo qbsync sync start`) syncs from the same company.
+        "CONDUCTOR_SECRET_KEY": env.get("CONDUCTOR_SECRET_KEY") or demo.get("secret_key"),
+        "CONDUCTOR_END_USER_ID": env.get("CONDUCTOR_END_USER_ID") or demo.get("end_user_id"),
+        "CONDUCTOR_BASE_URL": env.get("CONDUCTOR_BASE_URL") or demo.get("base_url"),
         "QBSYNC_REQUEST_TIMEOUT_S": _float(env, "QBSYNC_REQUEST_TIMEOUT_S", 120.0),
         # Workers (actors/): transient failures are retried with capped exponential backoff.
         "QBSYNC_MAX_RETRIES": int(_float(env, "QBSYNC_MAX_RETRIES", 10)),

@@ -1,11 +1,14 @@
 """Flask extensions, created unbound; `create_app` binds them (STYLE principle 1)."""
 
+import logging
+
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 
 from webapp.jsonutil import json_dumps
 
@@ -25,6 +28,7 @@ db = SQLAlchemy(
 migrate = Migrate()
 csrf = CSRFProtect()
 login_manager = LoginManager()
+SQLITE_BUSY_TIMEOUT_MS = 30_000  # how long a write waits for another one to commit
 
 
 @event.listens_for(Engine, "connect")
@@ -37,5 +41,19 @@ def _sqlite_pragmas(dbapi_connection, _record):
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_MS)}")
     cursor.close()
+
+
+def commit_bookkeeping(what: str) -> bool:
+    """Commit a stamp that is bookkeeping, not the request (a token's last use, a login's
+    time): SQLite busy with a sync's page (the demo) skips it rather than failing the
+    request; the next one stamps it. False when skipped."""
+    try:
+        db.session.commit()
+    except OperationalError as error:
+        db.session.rollback()
+        logging.getLogger(__name__).warning("%s not recorded: %s", what,
+                                            type(error.orig).__name__)
+        return False
+    return True

@@ -16,7 +16,7 @@ from flask import Flask, g, jsonify, redirect, request, url_for
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user
 
-from webapp.extensions import csrf, db
+from webapp.extensions import commit_bookkeeping, csrf
 from webapp.models.auth import ApiToken
 from webapp.models.types import utcnow
 
@@ -104,7 +104,7 @@ def _authenticate_token(header: str):
     now = utcnow()
     if row.last_used_at is None or now - row.last_used_at > TOKEN_TOUCH_INTERVAL:
         row.last_used_at = now
-        db.session.commit()
+        commit_bookkeeping("token use")
     return None
 
 

@@ -13,7 +13,8 @@ document.addEventListener("alpine:init", () => {
     alert: "",
     alertIsAuth: false,
     notice: "",
-    quickbooks: { label: "Checking…", detail: "", badgeClass: "badge text-bg-secondary" },
+    quickbooks: { label: "Checking…", detail: "", badgeClass: "badge text-bg-secondary",
+                  reachable: true },
     lastSuccess: "—",
     lastSuccessTitle: "",
     catalogue: {},
@@ -187,6 +188,7 @@ document.addEventListener("alpine:init", () => {
         label: qb.reachable ? "Connected" : "Not reachable",
         detail: where,
         badgeClass: `badge ${qb.reachable ? "text-bg-success" : "text-bg-danger"}`,
+        reachable: qb.reachable,
       };
       this.lastSuccess = q.format.ago(status.last_successful_sync_at);
       this.lastSuccessTitle = q.format.dateTime(status.last_successful_sync_at);
@@ -201,6 +203,9 @@ document.addEventListener("alpine:init", () => {
       this.hasSession = true;
       if (!this.current.active) this.notice = ""; // "Sync #n started." has had its day
       this.noteChange(doc);
+      if (this.current.active) {  // its row in the history moves on with it
+        window.dispatchEvent(new CustomEvent("qbsync-session-progress", { detail: { doc } }));
+      }
     },
 
     /** Tell the history table when a session starts, moves on or ends (not on first load). */
@@ -252,6 +257,8 @@ document.addEventListener("alpine:init", () => {
     },
 
     get hasAlert() { return this.alert !== ""; },
+    // A sync under way while QuickBooks does not answer: said on the sync, not only in the header.
+    get quickbooksDown() { return this.sessionActive && !this.quickbooks.reachable; },
     get noSessionYet() { return this.loaded && !this.hasSession && !this.hasAlert; },
     get hasNotice() { return this.notice !== "" && !this.hasAlert; },
   }));

@@ -9,6 +9,8 @@
     running: { label: "Syncing", badge: "text-bg-primary" },
     cancelling: { label: "Cancelling…", badge: "text-bg-warning" },
     completed: { label: "Finished", badge: "text-bg-success" },
+    // Completed, but some records could not be synced: the errors say which
+    completed_with_errors: { label: "Finished with errors", badge: "text-bg-warning" },
     failed: { label: "Failed", badge: "text-bg-danger" },
     cancelled: { label: "Cancelled", badge: "text-bg-dark" },
     skipped: { label: "Skipped", badge: "text-bg-light border" },

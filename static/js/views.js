@@ -73,7 +73,8 @@
 
   /** Everything the templates show about one session. `rate` is records/s or null. */
   function session(doc, names, rate) {
-    const status = fmt.status(doc.status);
+    const withErrors = doc.status === "completed" && doc.error_count > 0;
+    const status = fmt.status(withErrors ? "completed_with_errors" : doc.status);
     const active = q.isActive(doc.status);
     const left = active && doc.status === "running" ? q.progress.secondsLeft(doc, rate) : null;
     const objects = doc.objects || [];

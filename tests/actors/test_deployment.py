@@ -104,11 +104,16 @@ def test_honcho_start_serves_the_app_and_a_session_completes_over_the_api(
         counts = httpx.get(f"{sim.url}/_sim/counts").json()
         customers = next(o for o in doc["objects"] if o["name"] == "customer")
         assert customers["created"] == counts["customers"]
+        # And a token wrongly sent in a query string is refused, and not written to the log
+        leaked = httpx.get(f"http://127.0.0.1:{port}/api/v1/status?token={token}", timeout=10)
+        assert leaked.status_code in (400, 401)
     finally:
         http.close()
         proc.send_signal(signal.SIGTERM)  # honcho stops every process it started
         proc.wait(timeout=30)
-    assert "Killing worker process" not in log_path.read_text()
+    log = log_path.read_text()
+    assert "Killing worker process" not in log
+    assert '"GET /api/v1/status HTTP/1.1"' in log and token not in log
 
 
 def _healthy(http: httpx.Client) -> bool:

@@ -4,6 +4,7 @@ simulator over HTTP: completion, cancel, concurrent starts, retries and failures
 from __future__ import annotations
 
 import threading
+import time
 
 import httpx
 import pytest
@@ -214,21 +215,24 @@ def test_quickbooks_not_running_is_retried_with_backoff_then_fails_plainly(embed
 
 
 def test_an_object_past_its_time_limit_is_retried_then_fails(embedded_app, sim):
-    # Given QuickBooks answers slowly and the object's message has a short time limit
+    # Given QuickBooks takes 20 s to answer and the object's message has a short time limit
     embedded_app.config["QBSYNC_MAX_RETRIES"] = 1
-    sim.simulator.update_faults({"latency_ms": 1500})
+    sim.simulator.update_faults({"latency_ms": 20_000})
     session = manager.start_session(["customer"])
     broker = broker_for(embedded_app)
     broker.flush_all()
     broker.enqueue(sync_object.message_with_options(args=(session.id, "customer"),
                                                     time_limit=300))
     # When the worker runs it
+    started = time.monotonic()
     embedded.start(embedded_app).join()
-    # Then it was interrupted and retried once, then the session failed saying why
+    # Then it was interrupted and retried once, then the session failed saying why ...
     session = reload(SyncSession, session.id)
     assert session.status == "failed"
     assert session.failure_reason == TIME_LIMIT_GAVE_UP.format(name="customer", attempts=2)
     assert runs_by_name(session.id)["customer"].attempts == 2
+    # ... without waiting for QuickBooks: the limit lands while the worker waits for the page
+    assert time.monotonic() - started < 10
 
 
 @pytest.mark.parametrize("sim_size", [3000])

@@ -131,19 +131,19 @@ def test_a_killed_worker_s_object_is_redelivered_and_the_tables_match_an_uninter
 def test_sigterm_hands_the_object_back_at_a_page_boundary_and_it_resumes(
         deployment, start_worker, sim):
     # Given a worker told to stop (SIGTERM to every process, as Heroku does) while page 3 of
-    # the customers is being fetched, slowly
+    # the customers is being fetched, and QuickBooks takes longer to answer than Heroku waits
     first = start_worker(deployment.env)
     signalled = threading.Event()
 
     def terminate():
-        sim.simulator.update_faults({"latency_ms": 2000})
+        sim.simulator.update_faults({"latency_ms": 60_000})
         first.signal(signal.SIGTERM)
         signalled.set()
 
     on_request(sim, "/customers", 3, terminate)
     session = manager.start_session(["customer"])
     assert signalled.wait(timeout=30), "the customers' third page was never asked for"
-    # Then the worker stops gracefully, within the shutdown timeout
+    # Then the worker stops gracefully, within the shutdown timeout (not waiting for the page)
     assert first.wait_exit(25) == 0, first.output()
     assert "Killing worker process" not in first.output()
     sim.simulator.update_faults({"latency_ms": 0})

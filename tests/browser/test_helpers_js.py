@@ -49,9 +49,9 @@ def test_the_rate_is_measured_over_a_window_per_session(page):
 
 def test_statuses_have_plain_labels(page):
     labels = page.evaluate("""() => ["pending", "running", "cancelling", "completed", "failed",
-        "cancelled"].map((s) => qbsync.format.status(s).label)""")
+        "cancelled", "completed_with_errors"].map((s) => qbsync.format.status(s).label)""")
     assert labels == ["Waiting to start", "Syncing", "Cancelling…", "Finished", "Failed",
-                      "Cancelled"]
+                      "Cancelled", "Finished with errors"]
 
 
 def test_the_record_total_is_a_floor_while_the_sync_runs(page):

@@ -33,7 +33,7 @@ def test_session_page_shows_results_and_the_whole_error_log(page, live):
     page.wait_for_url(f"**/sessions/{sid}")
     # Then they see its outcome and results per object
     expect(page.get_by_role("heading", name=f"Sync #{sid}")).to_be_visible()
-    expect(page.get_by_test_id("session-status")).to_have_text("Finished")
+    expect(page.get_by_test_id("session-status")).to_have_text("Finished with errors")
     expect(page.get_by_test_id("session-duration")).not_to_have_text("—")
     expect(page.get_by_test_id("session-page")).to_contain_text("Full (everything)")
     vendor = page.locator("[data-testid=session-objects] [data-object=vendor]")
@@ -73,7 +73,7 @@ def test_the_dashboards_error_link_opens_the_log(page, live):
     expect(page.get_by_test_id("log-row")).to_have_count(2)
     live.db(lambda: stand_in.complete(sid, "customer"))
     live.db(lambda: stand_in.finish(sid))
-    expect(page.get_by_test_id("session-status")).to_have_text("Finished")
+    expect(page.get_by_test_id("session-status")).to_have_text("Finished with errors")
 
 
 def test_a_clean_session_says_there_were_no_errors(page, live):

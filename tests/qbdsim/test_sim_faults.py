@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import datetime
 
 import conductor
 import pytest
@@ -105,6 +106,46 @@ def test_latency_is_applied_to_conductor_requests_only(server, wire):
         slow.close()
 
 
+def test_lowering_the_latency_cuts_short_a_request_already_waiting(server, wire):
+    # Given a request waiting out a minute of latency
+    wire.sim("POST", "faults", {"latency_ms": 60_000})
+    slow = SimHttp(server)
+    answers = []
+    in_flight = threading.Thread(target=lambda: answers.append(slow.get("health-check")))
+    in_flight.start()
+    try:
+        deadline = time.monotonic() + 5
+        while server.simulator.in_flight == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)  # until the request holds QuickBooks (a state, not work to join)
+        assert server.simulator.in_flight == 1
+        # When the latency is set back to nothing
+        wire.sim("POST", "faults", {"latency_ms": 0})
+        # Then the waiting request is answered now, not a minute later
+        in_flight.join(timeout=10)
+        assert not in_flight.is_alive()
+        assert answers[0].status_code == 200
+    finally:
+        wire.sim("POST", "faults", {"latency_ms": 0})
+        in_flight.join()
+        slow.close()
+
+
+def test_quickbooks_clock_can_run_ahead_or_behind(server, wire):
+    """`clock_offset_s`: QuickBooks stamps what it changes by its own clock, not ours."""
+    customer = wire.get("customers", params={"limit": 1}).json()["data"][0]
+    try:
+        for offset in (3600, -3600):
+            wire.sim("POST", "faults", {"clock_offset_s": offset})
+            before = time.time()
+            wire.sim("POST", "edits", {"resource": "customers", "id": customer["id"],
+                                       "fields": {"phone": f"555-{offset % 10000:04d}"}})
+            stamp = wire.get(f"customers/{customer['id']}").json()["updatedAt"]
+            drift = datetime.fromisoformat(stamp).timestamp() - before
+            assert offset - 5 < drift < offset + 5, (offset, stamp)
+    finally:
+        wire.sim("POST", "faults", {"clock_offset_s": 0})
+
+
 def test_concurrent_requests_are_answered_one_at_a_time():
     with running_simulator(size=100, latency_ms=100) as server:
         clients = [SimHttp(server) for _ in range(4)]
@@ -151,5 +192,7 @@ def test_fault_settings_are_validated(wire):
         "fault_kinds",
         "qb_running",
         "cursor_ttl_s",
+        "clock_offset_s",
     }
     assert current["fault_rate"] == 0.0
+    assert wire.sim("POST", "faults", {"clock_offset_s": "soon"}).status_code == 400

@@ -1,8 +1,14 @@
 """Every Conductor failure is classified once: transient, record or fatal (DESIGN §5)."""
 
+import ctypes
+import json
+import threading
 import time
 
 import pytest
+from dramatiq.middleware.time_limit import TimeLimitExceeded
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Response
 
 from webapp.sync.conductor import (
     BAD_KEY,
@@ -30,6 +36,13 @@ def test_quickbooks_not_running_is_transient_and_says_so_plainly(simulator, sim)
     assert caught.value.message == QB_NOT_RUNNING
 
 
+def test_throttling_is_transient(simulator, sim):
+    sim.faults(fault_rate=1.0, fault_kinds=["429"])
+    with _client(simulator) as qb, pytest.raises(QuickBooksError) as caught:
+        qb.list_page("customers", {"limit": 1})
+    assert caught.value.kind == TRANSIENT and caught.value.status == 429
+
+
 def test_a_wrong_key_is_fatal(simulator, sim):
     with _client(simulator, api_key="sk_wrong") as qb, pytest.raises(QuickBooksError) as caught:
         qb.list_page("customers", {"limit": 1})
@@ -42,6 +55,35 @@ def test_nothing_listening_is_transient(sim):
     with qb, pytest.raises(QuickBooksError) as caught:
         qb.health_check()
     assert caught.value.kind == TRANSIENT and caught.value.code == "connection"
+
+
+@pytest.mark.parametrize(("status", "etype", "code", "kind"), [
+    (408, "API_ERROR", None, TRANSIENT),  # a gateway that gave up waiting
+    (409, "API_ERROR", None, TRANSIENT),  # a conflict Conductor names no cause for
+    (409, "INTEGRATION_CONNECTION_ERROR", "INTEGRATION_CONNECTION_NOT_ACTIVE", TRANSIENT),
+    (409, "INTEGRATION_CONNECTION_ERROR", "INTEGRATION_CONNECTION_NOT_SET_UP", FATAL),
+    # throttling, whatever type it comes with: never a rejected record
+    (429, "INVALID_REQUEST_ERROR", "TOO_MANY_REQUESTS", TRANSIENT),
+    (418, "API_ERROR", None, FATAL),  # anything else unknown stops the sync, saying what
+])
+def test_408_409_and_429_are_transient_like_5xx(status, etype, code, kind):
+    """408, 409, 429 and 5xx are what the SDK retries as temporary (FACTS §4.4); they reach
+    the engine only from calls it makes without SDK retries, and are retried there too."""
+    body = {"error": {"message": "try again", "type": etype, "httpStatusCode": status,
+                      **({"code": code} if code else {})}}
+    server = make_server("127.0.0.1", 0, Response(json.dumps(body), status=status,
+                                                  mimetype="application/json"))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    qb = QuickBooks(api_key="k", end_user_id="e", base_url=f"http://127.0.0.1:{server.port}/v1",
+                    timeout_s=5)
+    try:
+        with qb, pytest.raises(QuickBooksError) as caught:
+            qb.health_check()
+    finally:
+        server.shutdown()
+        thread.join()
+    assert caught.value.kind == kind and caught.value.status == status
 
 
 def test_record_level_rejections_are_per_record(simulator, sim):
@@ -101,3 +143,55 @@ def test_the_wire_tells_when_a_request_has_left_before_its_answer_comes(simulato
         qb.list_page("customers", {"limit": 1})
     assert len(sent) == 2  # one a request; none once stopped
     assert answered - sent[0] >= 0.25  # told before the answer, not with it
+
+
+def test_a_time_limit_lands_while_waiting_for_the_company_file(simulator, sim):
+    # Given one thread's request holding the company file: QuickBooks takes 3 s to answer
+    sim.faults(latency_ms=3000)
+    first, second = _client(simulator), _client(simulator)  # one company file: one turn
+    holder = threading.Thread(target=first.health_check)
+    holder.start()
+    deadline = time.monotonic() + 5
+    while simulator.simulator.in_flight == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)  # until the request holds QuickBooks (a state, not work to join)
+    # When another thread waiting for its turn gets Dramatiq's time limit, raised into it
+    # the way Dramatiq raises it
+    ended: list[tuple[str, bool]] = []
+
+    def waiter():
+        try:
+            second.health_check()
+            ended.append(("answered", holder.is_alive()))
+        except TimeLimitExceeded:
+            ended.append(("interrupted", holder.is_alive()))
+
+    thread = threading.Thread(target=waiter)
+    thread.start()
+    time.sleep(0.2)
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread.ident),
+                                               ctypes.py_object(TimeLimitExceeded))
+    thread.join(timeout=10)
+    # Then it stopped while the other request was still being answered
+    assert ended == [("interrupted", True)]
+    # And the turn is not lost: once that request is answered, the next one goes
+    sim.faults(latency_ms=0)
+    holder.join(timeout=10)
+    after = threading.Thread(target=lambda: ended.append(("next", second.health_check())))
+    after.start()
+    after.join(timeout=10)
+    assert ended[-1][0] == "next" and ended[-1][1]["status"] == "ok"
+    first.close()
+    second.close()
+
+
+def test_a_closed_client_sends_nothing_and_reports_nothing(simulator, sim):
+    heard = []
+    qb = _client(simulator)
+    qb.on_contact = heard.append
+    qb.health_check()
+    qb.close()
+    calls = sim.stats()["total"]
+    with pytest.raises(QuickBooksError) as caught:
+        qb.health_check()
+    assert caught.value.code == "closed" and caught.value.retryable
+    assert sim.stats()["total"] == calls and heard == [True]

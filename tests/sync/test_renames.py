@@ -228,14 +228,11 @@ def test_a_rename_is_caught_up_with_quickbooks_clock_behind_ours(sync_app, sim, 
                                                                   monkeypatch):
     """The accounting computer's clock five minutes behind the server's: the rename is
     stamped before the pull began, by our clock; it is read all the same."""
-    from qbdsim.values import Clock
-
     session, passed = _crash_after_a_page(sync_app, monkeypatch)
     parent, jobs = _parent_further_on(qb, passed)
-    real = Clock.now_ts
-    monkeypatch.setattr(Clock, "now_ts", staticmethod(lambda: real() - 300))
+    sim.faults(clock_offset_s=-300)
     sim.edits({"resource": "customers", "id": parent["id"], "fields": {"name": "!Moved Up"}})
-    monkeypatch.setattr(Clock, "now_ts", staticmethod(real))
+    sim.faults(clock_offset_s=0)
 
     _resume(sync_app, session)
 

@@ -48,6 +48,18 @@ def test_disabling_a_user_ends_their_sessions(app, logged_in, user):
     assert log_in(logged_in).status_code == 400  # and they cannot log in again
 
 
+def test_a_new_password_ends_every_existing_session(app, logged_in, user):
+    # Given staff logged in, whose password is then reset (`qbsync users create` again)
+    assert logged_in.get("/").status_code == 200
+    db.session.get(User, user.id).set_password("another long password")
+    db.session.commit()
+    # Then the old login no longer works, and the new password does
+    assert logged_in.get("/").status_code == 302
+    response = logged_in.post("/login", data={"email": "staff@example.com",
+                                              "password": "another long password"})
+    assert response.status_code == 302 and logged_in.get("/").status_code == 200
+
+
 def test_next_goes_to_our_own_pages_only(client, user):
     ok = client.post("/login?next=/api/v1/objects", data={"email": "staff@example.com",
                                                            "password": PASSWORD})
@@ -73,3 +85,22 @@ def test_session_cookie_flags_in_production(app, client, user):
     for flag in ("Secure", "HttpOnly", "SameSite=Lax", "Path=/"):
         assert flag in cookie
     assert "Domain" not in cookie
+
+
+def test_a_busy_database_does_not_fail_a_login(app, client, user, monkeypatch):
+    # Given SQLite busy with a long write elsewhere (a sync's page, in the demo)
+    import sqlite3
+
+    from webapp import extensions
+
+    monkeypatch.setattr(extensions, "SQLITE_BUSY_TIMEOUT_MS", 100)
+    db.engine.dispose()
+    holder = sqlite3.connect(db.engine.url.database)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        # When staff log in, Then they are in (the time of the login is not recorded)
+        assert log_in(client).status_code == 302
+        assert client.get("/").status_code == 200
+    finally:
+        holder.rollback()
+        holder.close()

@@ -79,21 +79,9 @@ def _free_port() -> int:
 
 @pytest.mark.slow
 def test_demo_migrates_creates_the_login_and_serves_the_login_page(tmp_path):
-    port = _free_port()
-    env = {**os.environ, "QBSYNC_INSTANCE_PATH": str(tmp_path), "QBSYNC_MODE": "demo",
-           "QBSYNC_ADMIN_EMAIL": "boss@example.com"}
-    env.pop("DATABASE_URL", None)
-    env.pop("REDIS_URL", None)
-    qbsync = Path(sys.executable).with_name("qbsync")
-    proc = subprocess.Popen([str(qbsync), "demo", "--port", str(port), "--sim-port",
-                             str(_free_port()), "--size", "200"], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    port, sim_port = _free_port(), _free_port()
+    proc, output, deadline = _start_demo(tmp_path, port, sim_port)
     try:
-        deadline = time.monotonic() + DEMO_START_TIMEOUT_S
-        lines = []
-        while time.monotonic() < deadline and not any("password" in x for x in lines):
-            lines.append(proc.stdout.readline())
-        output = "".join(lines)
         assert f"http://127.0.0.1:{port}/" in output
         password = re.search(r"log in as boss@example.com with password (\S+)", output).group(1)
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
@@ -103,11 +91,48 @@ def test_demo_migrates_creates_the_login_and_serves_the_login_page(tmp_path):
             login = http.post("/login", data={"email": "boss@example.com", "password": password,
                                               "csrf_token": token})
             assert login.status_code == 302 and login.headers["location"] == "/"
+        first = _demo_customers(sim_port)
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        proc.stdout.close()
+        _stop(proc)
     assert (tmp_path / "qbsync.db").exists()
+    # A restarted demo serves the same QuickBooks company (same ids): the WMS it mirrored
+    # before still matches it
+    proc, output, deadline = _start_demo(tmp_path, port, sim_port)
+    try:
+        assert _demo_customers(sim_port) == first
+    finally:
+        _stop(proc)
+
+
+def _start_demo(instance, port: int, sim_port: int):
+    env = {**os.environ, "QBSYNC_INSTANCE_PATH": str(instance), "QBSYNC_MODE": "demo",
+           "QBSYNC_ADMIN_EMAIL": "boss@example.com"}
+    env.pop("DATABASE_URL", None)
+    env.pop("REDIS_URL", None)
+    qbsync = Path(sys.executable).with_name("qbsync")
+    proc = subprocess.Popen([str(qbsync), "demo", "--port", str(port), "--sim-port",
+                             str(sim_port), "--size", "200"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + DEMO_START_TIMEOUT_S
+    lines = []
+    while time.monotonic() < deadline and not any("password" in x for x in lines):
+        lines.append(proc.stdout.readline())
+    return proc, "".join(lines), deadline
+
+
+def _demo_customers(sim_port: int) -> list[tuple[str, str]]:
+    with httpx.Client(base_url=f"http://127.0.0.1:{sim_port}", timeout=10) as sim:
+        page = sim.get("/v1/quickbooks-desktop/customers", params={"limit": 20}, headers={
+            "Authorization": "Bearer sk_sim_qbsync_local",
+            "Conductor-End-User-Id": "end_usr_qbsim_local"})
+    page.raise_for_status()
+    return [(c["id"], c["fullName"]) for c in page.json()["data"]]
+
+
+def _stop(proc) -> None:
+    proc.terminate()
+    proc.wait(timeout=10)
+    proc.stdout.close()
 
 
 def _get_when_up(http, path, deadline):

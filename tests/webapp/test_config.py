@@ -44,8 +44,25 @@ def test_database_urls_are_normalised_for_psycopg(given, expected):
     assert normalize_database_url(given) == expected
 
 
+@pytest.mark.parametrize("value", ["1", "true", "y", "2"])
+def test_production_refuses_to_start_in_debug_mode(monkeypatch, value):
+    for name, setting in PRODUCTION_ENV.items():
+        monkeypatch.setenv(name, setting)
+    monkeypatch.setenv("QBSYNC_MODE", "production")
+    monkeypatch.setenv("FLASK_DEBUG", value)
+    with pytest.raises(ConfigError, match="^FLASK_DEBUG is set"):
+        create_app()
+
+
+@pytest.mark.parametrize("value", ["0", "false", "No", ""])
+def test_production_starts_with_debug_mode_explicitly_off(tmp_path, value):
+    settings = load_settings({**PRODUCTION_ENV, "FLASK_DEBUG": value}, str(tmp_path))
+    assert settings["DEBUG"] is False
+
+
 def test_production_settings_are_secure(tmp_path):
     settings = load_settings(PRODUCTION_ENV, str(tmp_path))
+    assert settings["DEBUG"] is False
     assert settings["SQLALCHEMY_DATABASE_URI"].startswith("postgresql+psycopg://")
     assert settings["SESSION_COOKIE_SECURE"] is True
     assert settings["SESSION_COOKIE_HTTPONLY"] is True
@@ -59,6 +76,19 @@ def test_demo_mode_needs_no_settings_and_uses_sqlite_in_instance(tmp_path):
     assert settings["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path}/qbsync.db"
     assert settings["REDIS_URL"] is None
     assert len(settings["SECRET_KEY"]) >= 32
+    # and talks to `qbsync demo`'s simulator, so the CLI beside a running demo syncs from it
+    assert settings["CONDUCTOR_BASE_URL"] == "http://127.0.0.1:8765/v1"
+    assert settings["CONDUCTOR_SECRET_KEY"] == "sk_sim_qbsync_local"
+    assert settings["CONDUCTOR_END_USER_ID"] == "end_usr_qbsim_local"
+    moved = load_settings({"QBSYNC_MODE": "demo",
+                           "CONDUCTOR_BASE_URL": "http://127.0.0.1:8766/v1"}, str(tmp_path))
+    assert moved["CONDUCTOR_BASE_URL"] == "http://127.0.0.1:8766/v1"
+
+
+def test_production_has_no_simulator_defaults(tmp_path):
+    settings = load_settings({k: v for k, v in PRODUCTION_ENV.items()
+                              if k != "CONDUCTOR_BASE_URL"}, str(tmp_path))
+    assert settings["CONDUCTOR_BASE_URL"] is None  # Conductor's own
 
 
 def test_unknown_mode_is_refused(tmp_path):

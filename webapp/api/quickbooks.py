@@ -115,6 +115,12 @@ class ReachabilityCache:
         finally:
             self._refresh.release()
 
+    def last(self, config: Mapping[str, Any]) -> tuple[float, bool] | None:
+        """(seconds since, the answer) of the last check for these settings; None if never."""
+        with self._lock:
+            cached = self._answers.get(self._key(config))
+        return (self._clock() - cached[0], cached[1]) if cached else None
+
     def clear(self) -> None:
         """Forget every answer (tests, or after settings change)."""
         with self._lock:

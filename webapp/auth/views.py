@@ -10,7 +10,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Email, Length
 
-from webapp.extensions import db
+from webapp.extensions import commit_bookkeeping, db
 from webapp.models.auth import User
 from webapp.models.types import utcnow
 
@@ -45,7 +45,7 @@ def login():
             session.clear()  # a fresh session at login (no fixation)
             login_user(user)
             user.last_login_at = utcnow()
-            db.session.commit()
+            commit_bookkeeping("login time")  # the login stands even if this is skipped
             return redirect(next_url)
         flash("That email and password do not match an active account.", "danger")
     status = 400 if request.method == "POST" else 200

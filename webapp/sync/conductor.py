@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +24,7 @@ import orjson
 PATH_PREFIX = "/quickbooks-desktop/"
 CONNECT_TIMEOUT_S = 10.0
 READ_RETRIES = 2
+LOCK_POLL_S = 0.01  # see QuickBooks._send: short, as a freed turn is taken this late
 
 TRANSIENT, RECORD, FATAL, CURSOR = "transient", "record", "fatal", "cursor"
 
@@ -40,6 +42,8 @@ BAD_KEY = (
     "CONDUCTOR_END_USER_ID in the app's settings."
 )
 RECORD_CODES = {"3100", "3140", "500", "3000", "3020", "3120", "3180", "3200", "3171", "3250"}
+# What QuickBooks answers a lookup by id that it does not hold (FACTS §4.3)
+NOT_FOUND_CODES = {"qb_500", "qb_3000", "qb_3120"}
 IN_USE_CODES = {"3170", "3175"}
 
 
@@ -53,6 +57,10 @@ class QuickBooksError(Exception):
     @property
     def retryable(self) -> bool:
         return self.kind in (TRANSIENT, CURSOR)
+
+
+# QuickBooks Desktop (or the way to it) is not answering: closed, busy with a dialog, the PC off.
+QB_DOWN_CODES = ("QBD_CONNECTION_ERROR", "INTEGRATION_CONNECTION_NOT_ACTIVE", "QBD_REQUEST_TIMEOUT")
 
 
 def classify(error: Exception, *, cursor: bool = False) -> QuickBooksError:
@@ -83,17 +91,17 @@ def classify(error: Exception, *, cursor: bool = False) -> QuickBooksError:
         return QuickBooksError(FATAL, code, f"Conductor refused the request: {text}", status)
     if code == "INTEGRATION_CONNECTION_NOT_SET_UP":
         return QuickBooksError(FATAL, code, NOT_SET_UP, status)
-    if etype == "INTEGRATION_CONNECTION_ERROR" or code in (
-        "QBD_CONNECTION_ERROR", "INTEGRATION_CONNECTION_NOT_ACTIVE", "QBD_REQUEST_TIMEOUT"
-    ):
+    if etype == "INTEGRATION_CONNECTION_ERROR" or code in QB_DOWN_CODES:
         return QuickBooksError(TRANSIENT, code, QB_NOT_RUNNING, status)
     if integration in IN_USE_CODES:
         return QuickBooksError(TRANSIENT, f"qb_{integration}", text, status)
+    if status in (408, 409, 429):  # what the SDK retries (FACTS §4.4), whatever the type says
+        return QuickBooksError(TRANSIENT, code, text, status)
     if etype == "INTEGRATION_ERROR" and integration in RECORD_CODES:
         return QuickBooksError(RECORD, f"qb_{integration}", text, status)
     if etype == "INVALID_REQUEST_ERROR" or status in (400, 404, 422):
         return QuickBooksError(RECORD, code, text, status)
-    if status == 429 or status >= 500:
+    if status >= 500:
         return QuickBooksError(TRANSIENT, code, text, status)
     return QuickBooksError(FATAL, code, text, status)
 
@@ -152,6 +160,9 @@ class QuickBooks:
             timeout=httpx.Timeout(timeout_s, connect=CONNECT_TIMEOUT_S),
         )
         self._strict = self._reader.with_options(max_retries=0)
+        # Told after each request whether it reached QuickBooks (webapp.sync.contact)
+        self.on_contact: Callable[[bool], None] | None = None
+        self._closed = False
         with self._locks_guard:
             self._lock = self._locks.setdefault(end_user_id, threading.Lock())
 
@@ -169,6 +180,10 @@ class QuickBooks:
         return self.counter.calls
 
     def close(self) -> None:
+        """Close the connections. A request still in flight (a prefetch abandoned by a cancel,
+        a time limit or a shutdown) fails, and is not taken for QuickBooks being down."""
+        self.on_contact = None
+        self._closed = True
         self._reader.close()
 
     def __enter__(self) -> QuickBooks:
@@ -184,20 +199,46 @@ class QuickBooks:
             options["params"] = {k: v for k, v in params.items() if v is not None}
         path = PATH_PREFIX + resource
         try:
-            with self._lock:
-                if method == "get":
-                    response = client.get(path, cast_to=httpx.Response, options=options)
-                else:
-                    response = client.post(path, cast_to=httpx.Response, body=body or {},
-                                           options=options)
-            return orjson.loads(response.content)
+            response = self._send(client, method, path, options, body)
+            answer = orjson.loads(response.content)
         except orjson.JSONDecodeError:
             raise QuickBooksError(TRANSIENT, "bad_response",
                                   "Conductor sent an answer that could not be read.") from None
         except (conductor.APIError, httpx.HTTPError) as error:
             if isinstance(error, httpx.HTTPError):
                 error = conductor.APIConnectionError(request=error.request)
-            raise classify(error, cursor=cursor) from error
+            failure = classify(error, cursor=cursor)
+            self._contact(failure)
+            raise failure from error
+        self._contact(None)
+        return answer
+
+    def _contact(self, failure: QuickBooksError | None) -> None:
+        """Tell `on_contact` whether QuickBooks answered: yes for an answer or a record
+        rejected, no when it (or the way to it) is down; nothing when that is unknown."""
+        if self.on_contact is None:
+            return
+        if failure is None or failure.kind == RECORD:
+            self.on_contact(True)
+        elif failure.code in (*QB_DOWN_CODES, "connection", "timeout") or (
+                failure.message == QB_NOT_RUNNING):
+            self.on_contact(False)
+
+    def _send(self, client, method: str, path: str, options: dict, body) -> httpx.Response:
+        """One request at a time per company file. The turn is waited for in short sleeps, so
+        a worker's time limit or shutdown lands while another thread's slow request has it
+        (an exception raised into this thread inside a timed `acquire` that had just got the
+        lock would leave it held for good); a closed client sends nothing."""
+        while not self._lock.acquire(blocking=False):
+            time.sleep(LOCK_POLL_S)
+        try:
+            if self._closed:
+                raise QuickBooksError(TRANSIENT, "closed", "The QuickBooks client was closed.")
+            if method == "get":
+                return client.get(path, cast_to=httpx.Response, options=options)
+            return client.post(path, cast_to=httpx.Response, body=body or {}, options=options)
+        finally:
+            self._lock.release()
 
     def list_page(self, resource: str, params: dict[str, Any], cursor: str | None = None):
         """One page of a paginated list; with `cursor`, never retried inside the SDK."""
@@ -205,6 +246,12 @@ class QuickBooks:
             return self._call(self._reader, "get", resource, params=params)
         return self._call(self._strict, "get", resource, params={**params, "cursor": cursor},
                           cursor=True)
+
+    def lookup(self, resource: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """Records by `ids=`, never retried inside the SDK: an id QuickBooks does not hold is
+        answered with a 502 the SDK would send twice more, after a wait, to the same answer.
+        (A transient failure is retried by the engine's caller, from the checkpoint.)"""
+        return self._call(self._strict, "get", resource, params=params)["data"]
 
     def list_all(self, resource: str, params: dict[str, Any]) -> list[dict[str, Any]]:
         """A non-paginated list (inventory adjustments, deleted objects, accounts)."""

@@ -54,10 +54,12 @@ def _compare_ids(ctx: PullContext) -> int:
     return deleted
 
 
-def _unknown_to_quickbooks(ctx: PullContext, candidates: list[str]) -> list[str]:
-    """The ids QuickBooks does not know; the records it still has are written (which also
-    stamps them as seen by a full pull)."""
-    for resource in ctx.obj.resources:
+def _unknown_to_quickbooks(ctx: PullContext, candidates: list[str],
+                           resources: tuple[str, ...] | None = None) -> list[str]:
+    """The ids QuickBooks does not know (looked for in `resources`, else in every resource of
+    the object); the records it still has are written (which also stamps them as seen by a
+    full pull)."""
+    for resource in resources or ctx.obj.resources:
         if not candidates:
             break
         found, candidates = ctx.resolver.lookup(resource, candidates)
@@ -86,9 +88,19 @@ def _from_deleted_lists(ctx: PullContext, state: SyncState) -> int:
     if obj.kind == LIST and gone:
         # A list object made inactive is listed among the deleted ones too, yet it is still
         # in QuickBooks: only the ones it no longer knows by id are deleted.
-        held = db.session.scalars(select(table.c.qb_id).where(
-            table.c.qb_id.in_(sorted(gone)), table.c.qb_deleted_at.is_(None)))
-        gone = set(_unknown_to_quickbooks(ctx, sorted(held)))
+        held = set(db.session.scalars(select(table.c.qb_id).where(
+            table.c.qb_id.in_(sorted(gone)), table.c.qb_deleted_at.is_(None))))
+        # Each in the resource of its `listType` only: an id QuickBooks lacks costs a call
+        # per resource it is looked for in.
+        resource_of = {kind: resource for resource, kind in obj.deleted_types.items()}
+        by_resource: dict[str | None, list[str]] = {}
+        for row in rows:
+            if row["id"] in held:
+                by_resource.setdefault(resource_of.get(row.get("listType")), []).append(row["id"])
+        gone = set()
+        for resource, ids in by_resource.items():
+            gone.update(_unknown_to_quickbooks(ctx, sorted(set(ids)),
+                                               (resource,) if resource else None))
     deleted = 0
     newest = None
     for row in rows:

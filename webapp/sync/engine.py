@@ -207,8 +207,12 @@ def _plan_pull(ctx: PullContext) -> None:
     has_rows = db.session.scalar(select(func.count()).select_from(table)) > 0
     stale = state.last_deleted_check_at is None or (
         utcnow() - state.last_deleted_check_at > DELETED_LIST_MAX_AGE)
-    full = ctx.session.mode == "full" or state.watermark is None or (stale and has_rows)
     started = ctx.writer.now  # rows written by this run carry a synced_at at or after it
+    # A watermark is always set back from the moment its pull started: one later than now
+    # means this server's clock was wrong then, and what changed since may lie before it.
+    ahead = state.watermark is not None and datetime.fromisoformat(state.watermark) > started
+    full = (ctx.session.mode == "full" or state.watermark is None or ahead
+            or (stale and has_rows))
     ctx.checkpoint = {
         "started": started.isoformat(),
         "since": None if full else state.watermark,
@@ -242,7 +246,11 @@ def _advance_state(ctx: PullContext) -> None:
         if failed:
             candidate = min(candidate, datetime.fromisoformat(failed) - timedelta(seconds=1))
         text = candidate.astimezone(newest_at.tzinfo).isoformat(timespec="seconds")
-        state.watermark = text if failed else _later(state.watermark, text)
-        state.deleted_watermark = _later(state.deleted_watermark, text)
+        # A full pull read everything: its watermarks stand, even ones earlier than before
+        full = ctx.checkpoint.get("full")
+        state.watermark = text if failed or full else _later(state.watermark, text)
+        state.deleted_watermark = text if full else _later(state.deleted_watermark, text)
+    elif ctx.checkpoint.get("full"):  # QuickBooks has none: nothing to be ahead of
+        state.watermark = state.deleted_watermark = None
     if ctx.checkpoint.get("full"):
         state.last_full_sync_at = utcnow()

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from webapp.extensions import db
@@ -22,7 +22,6 @@ from webapp.models.sync import (
     ACTIVE_STATUSES,
     CANCELLING,
     COMPLETED,
-    ENDED_STATUSES,
     MODES,
     PENDING,
     RUNNING,
@@ -32,6 +31,7 @@ from webapp.models.sync import (
     SyncState,
 )
 from webapp.models.types import utcnow
+from webapp.sync import lifecycle
 from webapp.sync.flags import cancel_flags
 from webapp.sync.objects import registry
 from webapp.sync.registry import UnknownObjectError
@@ -132,16 +132,39 @@ def start_session(
 
 
 def cancel_session(session_id: int) -> SyncSession:
-    """Ask a pending or running session to stop; it ends `cancelled` within one page."""
-    session = get_session(session_id)
-    if session.status in ENDED_STATUSES:
-        raise SessionEnded(session)
-    cancel_flags().set(session.id)
-    if session.cancel_requested_at is None:
-        session.cancel_requested_at = utcnow()
-    session.status = CANCELLING
+    """Ask a pending or running session to stop; it ends `cancelled` within one page.
+
+    The status changes only if the session is still active when the update runs: a worker
+    may end it between this request's read and its write, and `cancelling` written over an
+    ended session would hold the one-active-session rule forever.
+    """
+    get_session(session_id)  # unknown: SessionNotFound
+    cancelling = db.session.execute(
+        update(SyncSession)
+        .where(SyncSession.id == session_id, SyncSession.status.in_(ACTIVE_STATUSES))
+        .values(status=CANCELLING,
+                cancel_requested_at=func.coalesce(SyncSession.cancel_requested_at, utcnow()))
+        .execution_options(synchronize_session=False)
+    ).rowcount
     db.session.commit()
+    session = db.session.get(SyncSession, session_id, populate_existing=True)
+    if not cancelling:
+        raise SessionEnded(session)
+    cancel_flags().set(session.id)  # after the commit: an ended session gets no flag
+    if unattended(session):
+        # No worker has shown a sign of life for a while (its process was killed, a `sync
+        # start` interrupted with no worker to resume it): nobody would ever act on the
+        # cancel, so it ends here. A worker that comes back finds it ended.
+        lifecycle.end_cancelled(session.id)
     return session
+
+
+def unattended(session: SyncSession, now: datetime | None = None) -> bool:
+    """No sign of a worker (a start, a heartbeat, an object finished) for STALLED_AFTER."""
+    signs = [session.created_at, session.started_at]
+    for run in session.object_runs:
+        signs += [run.started_at, run.heartbeat_at, run.finished_at]
+    return (now or utcnow()) - max(s for s in signs if s is not None) > STALLED_AFTER
 
 
 # --- queries ------------------------------------------------------------------------------

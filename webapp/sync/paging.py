@@ -36,6 +36,12 @@ class Prefetcher:
     earlier. Exceptions from the fetch surface at the matching `next()`; `close()` stops the
     fetching after the request in flight and closes the generator.
 
+    The consumer never blocks for long in one uninterruptible wait: the exceptions Dramatiq
+    raises into a worker thread (time limit, shutdown) take effect only when it runs Python
+    again, and QuickBooks may take minutes to answer. Leaving the `with` block on such an
+    exception does not wait for the request in flight either: the thread ends once it is
+    answered, and its page is dropped.
+
     With `requests` (a count of the requests made so far), an item the source hands over
     without making a request — the last page of a date window, held back until the window
     was read to its end — does not use up the one page ahead: the source goes on to its next
@@ -110,7 +116,12 @@ class Prefetcher:
         return self
 
     def __next__(self):
-        kind, value = self._queue.get()
+        while True:
+            try:
+                kind, value = self._queue.get(timeout=self.POLL_S)
+                break
+            except queue.Empty:
+                continue
         if kind == "free":
             return value
         with self._moved:
@@ -125,9 +136,11 @@ class Prefetcher:
             raise value
         raise StopIteration
 
-    def close(self) -> None:
+    def close(self, wait: bool = True) -> None:
+        """Stop fetching; with `wait`, once the request in flight has been answered."""
         self._stop.set()
-        self._thread.join(timeout=60)
+        if wait:
+            self._thread.join(timeout=60)
         if self._unlisten is not None:
             self._unlisten()
             self._unlisten = None
@@ -135,8 +148,8 @@ class Prefetcher:
     def __enter__(self) -> Prefetcher:
         return self
 
-    def __exit__(self, *exc) -> None:
-        self.close()
+    def __exit__(self, exc_type, *exc) -> None:
+        self.close(wait=exc_type is None)
 
 
 # --- QuickBooks timestamps --------------------------------------------------------------

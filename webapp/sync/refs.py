@@ -23,7 +23,7 @@ from sqlalchemy import select
 
 from webapp.extensions import db
 from webapp.sync.base import LIST
-from webapp.sync.conductor import RECORD, QuickBooks, QuickBooksError
+from webapp.sync.conductor import NOT_FOUND_CODES, QuickBooks, QuickBooksError
 from webapp.sync.paging import PAGE_LIMIT
 
 if TYPE_CHECKING:
@@ -179,9 +179,11 @@ class RefResolver:
     def _split(self, resource: str, ids: list[str], found: list[dict], unknown: list[str]):
         try:
             params = {"ids": ids, **self._params.get(resource, {})}
-            found.extend(self.qb.list_page(resource, params)["data"])
+            found.extend(self.qb.lookup(resource, params))
         except QuickBooksError as error:
-            if error.kind != RECORD:
+            # Only "not found" says which ids QuickBooks lacks; any other failure (throttling,
+            # QuickBooks closed) says nothing of them, and must not make them look deleted.
+            if error.code not in NOT_FOUND_CODES:
                 raise
             if len(ids) == 1:
                 unknown.extend(ids)

@@ -17,6 +17,7 @@ from webapp.extensions import db
 from webapp.models.sync import SyncSession
 from webapp.sync import lifecycle
 from webapp.sync.conductor import QuickBooks, QuickBooksError
+from webapp.sync.contact import sync_client
 from webapp.sync.engine import Cancelled, run_object
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,7 @@ def run_session(session_id: int, qb: QuickBooks | None = None, *,
                 on_progress: Callable | None = None) -> SyncSession:
     """Run every planned object of the session, then close it; returns the session."""
     own_client = qb is None
-    qb = qb or QuickBooks.from_config(current_app.config)
+    qb = qb or sync_client(current_app.config)
     try:
         session = db.session.get(SyncSession, session_id)
         for name in [p["name"] for p in session.planned_objects]:

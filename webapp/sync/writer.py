@@ -256,10 +256,11 @@ class PageWriter:
             failed_too = (ref.target, qb_id) in self.unwritable or (
                 ref.target == obj.name and qb_id in broken)
             why = ("which could not be synced (see its own error)"
-                   if failed_too else "which QuickBooks cannot find")
+                   if failed_too else "which QuickBooks cannot find. Correct it in QuickBooks:"
+                   " the next sync reads it again")
             self.report_error(
                 obj, {"id": m.qb_id}, "broken_reference",
-                f"{obj.display_name} {label} refers to {ref.target.replace('_', ' ')} {qb_id},"
+                f"{obj.display_name}: {label} refers to {ref.target.replace('_', ' ')} {qb_id},"
                 f" {why}.",
             )
         return kept

@@ -13,6 +13,7 @@ from werkzeug.wrappers import Request, Response
 
 from webapp.extensions import db
 from webapp.models import SyncError, SyncObjectRun, SyncSession
+from webapp.models.sync import ENDED_STATUSES
 from webapp.models.types import utcnow
 from webapp.sync import manager
 
@@ -36,7 +37,7 @@ def make_session(app):
              processed=None, age_s: float = 60, duration_s: float = 30, errors: int = 0,
              mode: str = "incremental") -> SyncSession:
         started = utcnow() - timedelta(seconds=age_s)
-        ended = status in manager.ENDED_STATUSES
+        ended = status in ENDED_STATUSES
         session = SyncSession(
             end_user_id=manager.end_user_id(), status=status, mode=mode,
             selected_objects=list(objects),

@@ -7,8 +7,14 @@ import threading
 import pytest
 
 from tests.conftest import make_app
-from webapp.api.quickbooks import ReachabilityCache, connection_mode, health_check
-from webapp.api.status import reachability
+from webapp.api.quickbooks import (
+    ReachabilityCache,
+    connection_mode,
+    health_check,
+)
+from webapp.api.status import EXTENSION, reachability
+from webapp.sync import manager
+from webapp.sync.contact import CONTACT_KEY, CONTACT_TTL_S, MemoryContact, RedisContact
 
 SIM_SETTINGS = {"CONDUCTOR_SECRET_KEY": "sk_sim_qbsync_local",
                 "CONDUCTOR_END_USER_ID": "end_usr_qbsim_local"}
@@ -144,6 +150,62 @@ def test_pollers_do_not_queue_behind_a_slow_refresh():
     refresher.join()
     # And QuickBooks was asked only twice in all
     assert len(calls) == 2
+
+
+def test_what_the_sync_heard_answers_for_quickbooks(sqlite_uri, user, fake_conductor):
+    # Given an app whose sync records what it hears from QuickBooks (on a clock of our own)
+    app = make_app(sqlite_uri, CONDUCTOR_BASE_URL=fake_conductor.base_url, **SIM_SETTINGS)
+    now = [1000.0]
+    heard = app.extensions["qbsync_contact"] = MemoryContact(clock=lambda: now[0])
+    app.extensions[EXTENSION] = ReachabilityCache(clock=lambda: now[0])
+    client = _logged_in(app)
+    end_user = SIM_SETTINGS["CONDUCTOR_END_USER_ID"]
+
+    def reachable() -> bool:
+        return client.get("/api/v1/status").get_json()["quickbooks"]["reachable"]
+
+    # When the sync has just read a page, or just failed to reach QuickBooks, that is the
+    # answer, and Conductor is not asked
+    heard.record(end_user, True)
+    assert reachable() is True
+    heard.record(end_user, False)
+    assert reachable() is False
+    assert fake_conductor.calls == []
+    # A minute later, with no sync running, Conductor's health check is asked instead
+    now[0] += 60
+    assert reachable() is True and len(fake_conductor.calls) == 1
+    # While a sync runs, what it heard last stands for as long as a request may take (the
+    # worker may be waiting on a slow QuickBooks; a health check would queue behind it) ...
+    heard.record(end_user, False)
+    with app.app_context():
+        manager.start_session(["customer"])
+    now[0] += CONTACT_TTL_S - 1
+    assert reachable() is False and len(fake_conductor.calls) == 1
+    # ... and past that, the sync is not talking to QuickBooks: the health check asks again
+    now[0] += 2
+    assert reachable() is True and len(fake_conductor.calls) == 2
+    # When a sync starts before it has heard anything, a health check of that age stands too
+    # (its first request may be in flight), and an older one is asked again
+    now[0] += 60
+    assert reachable() is True and len(fake_conductor.calls) == 2
+    now[0] += CONTACT_TTL_S
+    assert reachable() is True and len(fake_conductor.calls) == 3
+
+
+def test_the_sync_s_record_is_shared_through_redis(redis_url):
+    import redis
+
+    contact = RedisContact(redis_url)
+    contact.record("end_usr_a", False)
+    age_s, reachable = contact.last("end_usr_a")
+    assert reachable is False and 0 <= age_s < 5
+    assert contact.last("end_usr_b") is None
+    key = CONTACT_KEY.format(end_user="end_usr_a")
+    server = redis.Redis.from_url(redis_url)
+    assert 0 < server.ttl(key) <= CONTACT_TTL_S
+    server.delete(key)
+    # and with Redis out of reach, nothing was heard (the status falls back on a health check)
+    assert RedisContact("redis://127.0.0.1:1/0").last("end_usr_a") is None
 
 
 def test_status_uses_the_apps_cache(app):

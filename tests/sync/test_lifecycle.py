@@ -1,0 +1,101 @@
+"""Status changes that race: a cancel from the web against the worker ending the session."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+
+from webapp.extensions import db
+from webapp.models.sync import COMPLETED, PENDING, RUNNING, SyncSession
+from webapp.models.types import utcnow
+from webapp.sync import lifecycle, manager
+from webapp.sync.flags import cancel_flags
+
+
+def _running_session_with_its_objects_done() -> int:
+    session = manager.start_session(["customer"])
+    session.status = RUNNING
+    for run in session.object_runs:
+        run.status = COMPLETED
+    db.session.commit()
+    return session.id
+
+
+def _as_the_worker(app, step, session_id: int) -> None:
+    """`step(session_id)` in another thread with its own database session, to its end."""
+
+    def work():
+        with app.app_context():
+            step(session_id)
+            db.session.remove()
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join(timeout=30)
+    assert not thread.is_alive()
+
+
+def test_a_cancel_racing_the_end_of_the_session_does_not_hold_it_open(any_sync_app,
+                                                                       monkeypatch):
+    # Given a session whose worker has done every object
+    session_id = _running_session_with_its_objects_done()
+    # When a cancel request reads it as running, and the worker closes it before the
+    # request writes anything
+    read = manager.get_session
+
+    def read_then_the_worker_finishes(sid):
+        session = read(sid)
+        _as_the_worker(any_sync_app, lifecycle.finish_session, sid)
+        return session
+
+    monkeypatch.setattr(manager, "get_session", read_then_the_worker_finishes)
+    # Then the cancel is refused as too late (the API's 409) ...
+    with pytest.raises(manager.SessionEnded):
+        manager.cancel_session(session_id)
+    monkeypatch.undo()
+    # ... the session stays completed, with no cancel flag left behind ...
+    db.session.expire_all()
+    session = db.session.get(SyncSession, session_id)
+    assert session.status == COMPLETED and session.cancel_requested_at is None
+    assert not cancel_flags().is_set(session_id)
+    # ... and the next sync can start (`cancelling` would have held the one-active rule)
+    assert manager.start_session(["customer"]).status == PENDING
+
+
+def test_a_cancel_that_lands_first_ends_the_session_cancelled(any_sync_app):
+    session_id = _running_session_with_its_objects_done()
+    assert manager.cancel_session(session_id).status == "cancelling"
+    assert cancel_flags().is_set(session_id)
+    _as_the_worker(any_sync_app, lifecycle.finish_session, session_id)
+    db.session.expire_all()
+    assert db.session.get(SyncSession, session_id).status == "cancelled"
+    assert not cancel_flags().is_set(session_id)
+
+
+def test_a_cancel_with_no_worker_left_ends_the_session_at_once(any_sync_app):
+    # Given a session whose worker died mid-object three minutes ago (no heartbeat since),
+    # with nothing to resume it (an interrupted `qbsync sync start`, no worker process)
+    session = manager.start_session(["customer", "vendor"])
+    long_ago = utcnow() - timedelta(minutes=3)
+    session.status, session.created_at, session.started_at = RUNNING, long_ago, long_ago
+    run = session.object_runs[0]
+    run.status, run.started_at, run.heartbeat_at = RUNNING, long_ago, long_ago
+    db.session.commit()
+    # When it is cancelled
+    doc = manager.session_document(manager.cancel_session(session.id))
+    # Then it ends cancelled now, rather than waiting for a worker that will not come
+    assert doc["status"] == "cancelled" and doc["cancel_requested"]
+    assert [o["status"] for o in doc["objects"]] == ["cancelled", "skipped"]
+    assert not cancel_flags().is_set(session.id)
+    assert manager.start_session(["customer"]).status == PENDING
+
+
+def test_a_cancel_of_a_session_with_a_live_worker_waits_for_it(any_sync_app):
+    session = manager.start_session(["customer"])
+    session.status = RUNNING
+    run = session.object_runs[0]
+    run.status, run.started_at, run.heartbeat_at = RUNNING, utcnow(), utcnow()
+    db.session.commit()
+    assert manager.cancel_session(session.id).status == "cancelling"
