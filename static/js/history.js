@@ -1,5 +1,6 @@
 /* The dashboard's history table: past sessions, newest first, page by page (Newer / Older).
- * It reloads its first page when the dashboard announces a session started or ended. */
+ * It reloads its first page when the dashboard announces a session started or ended, and keeps
+ * a running session's row up to date from what the dashboard polls. */
 document.addEventListener("alpine:init", () => {
   "use strict";
   const q = window.qbsync;
@@ -43,6 +44,20 @@ document.addEventListener("alpine:init", () => {
     reload() {
       this.cursors = [null];
       return this.load();
+    },
+
+    /** A running session's row, brought up to date from the document the dashboard polled.
+     * A session newer than the first page's top row started after that page was read (before
+     * the dashboard's first poll, so no "started" was announced): the first page is read again. */
+    showProgress(event) {
+      const doc = event.detail.doc;
+      const at = this.rows.findIndex((row) => row.id === doc.id);
+      if (at >= 0 && this._names) {
+        this.rows[at] = q.views.session(doc, this._names, null);
+      } else if (at < 0 && this.loaded && !this.loading
+                 && (this.rows.length === 0 || doc.id > this.rows[0].id)) {
+        this.refreshFirstPage();
+      }
     },
 
     refreshFirstPage() {

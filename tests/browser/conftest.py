@@ -162,9 +162,9 @@ def log_in(page, base_url: str) -> None:
     page.wait_for_url(f"{base_url}/")
 
 
-def open_page(browser, live: LiveServer, viewport=LAPTOP):
-    """A new logged-in page on the dashboard, watched for errors."""
-    context = browser.new_context(viewport=viewport)
+def open_page(browser, live: LiveServer, viewport=LAPTOP, context=None):
+    """A new logged-in page on the dashboard, watched for errors (in `context` if given)."""
+    context = context or browser.new_context(viewport=viewport)
     context.set_default_timeout(15_000)
     context.add_init_script(CSP_LISTENER)
     page = context.new_page()

@@ -11,7 +11,7 @@ import re
 from playwright.sync_api import expect
 
 from tests.browser import stand_in
-from tests.browser.conftest import EMAIL, screenshot
+from tests.browser.conftest import EMAIL, open_page, screenshot
 from webapp.extensions import db
 from webapp.models import SyncSession
 
@@ -131,11 +131,11 @@ def test_progress_counts_rate_and_errors_move_as_the_workers_report(page, live):
         live.db(lambda n=name: stand_in.complete(sid, n))
     live.db(lambda: stand_in.report(sid, "customer", processed=100, created=100))
     assert live.db(lambda: stand_in.finish(sid)) == "completed"
-    # Then the sync reads Finished at 100 %, Start is free again and history has it
-    expect(page.get_by_test_id("current-status")).to_have_text("Finished")
+    # Then the sync reads Finished (with its errors) at 100 %, Start is free again, history has it
+    expect(page.get_by_test_id("current-status")).to_have_text("Finished with errors")
     expect(bar).to_have_attribute("aria-valuenow", "100")
     expect(page.get_by_test_id("last-success")).to_have_text("just now")
-    expect(page.get_by_test_id("history-status")).to_have_text("Finished")
+    expect(page.get_by_test_id("history-status")).to_have_text("Finished with errors")
     _checkbox(page, "Vendors").check()
     expect(page.get_by_test_id("start")).to_be_enabled()
     screenshot(page, "dashboard-after-sync-stand-in")
@@ -208,3 +208,70 @@ def test_a_worker_that_went_quiet_is_pointed_out(page, live):
     expect(page.get_by_test_id("stalled-note")).to_contain_text(
         "The worker has not reported for a while")
     expect(page.locator("[data-object=customer]")).to_contain_text("No news from the worker")
+
+
+def test_quickbooks_not_answering_during_a_sync_is_said_on_the_sync(page, live):
+    # Given a running sync while QuickBooks does not answer (here: no Conductor set up)
+    sid = live.db(lambda: stand_in.start(["customer"]))
+    live.db(lambda: stand_in.begin(sid, "customer", total=100))
+    # Then the sync itself says so, and what happens next
+    expect(page.get_by_test_id("qb-reachable")).to_have_text("Not reachable")
+    expect(page.get_by_test_id("qb-down-note")).to_contain_text(
+        "QuickBooks is not answering: it may be closed")
+    expect(page.get_by_test_id("qb-down-note")).to_contain_text("tries again on its own")
+    # And once the sync has ended, the note goes with it
+    live.db(lambda: stand_in.complete(sid, "customer"))
+    live.db(lambda: stand_in.finish(sid))
+    expect(page.get_by_test_id("current-status")).to_have_text("Finished")
+    expect(page.get_by_test_id("qb-down-note")).to_be_hidden()
+
+
+def test_a_running_sync_s_history_row_keeps_up(page, live):
+    # Given a running sync listed in the history
+    sid = live.db(lambda: stand_in.start(["customer"]))
+    live.db(lambda: stand_in.begin(sid, "customer", total=100))
+    row = page.locator(f"[data-testid=history-row][data-session-id='{sid}']")
+    expect(row).to_contain_text("0 created")
+    # When its worker writes pages
+    live.db(lambda: stand_in.report(sid, "customer", processed=40, created=40))
+    # Then its row in the history moves on with the sync, not only the progress card
+    expect(page.locator("[data-object=customer] [data-count=created]")).to_have_text("40")
+    expect(row).to_contain_text("40 created")
+
+
+def test_a_sync_started_between_the_history_s_read_and_the_first_poll_is_listed(browser, live):
+    # Given the history reads its first page just before a sync starts, and the dashboard's first
+    # poll (after it) already finds the sync running, so no "started" is ever announced
+    started = []
+
+    def start_once():
+        if not started:
+            sid = live.db(lambda: stand_in.start(["customer"]))
+            live.db(lambda: stand_in.begin(sid, "customer", total=100))
+            started.append(sid)
+
+    def history_read_then_start(route):
+        response = route.fetch()
+        start_once()
+        route.fulfill(response=response)
+
+    def poll_after_the_history_read(route):
+        while not started:  # the history's read comes first, as in the race
+            route.request.frame.page.wait_for_timeout(20)
+        route.fallback()
+
+    context = browser.new_context()
+    context.route("**/api/v1/sessions?limit=*", history_read_then_start)
+    context.route("**/api/v1/status", poll_after_the_history_read)
+    page, watch = open_page(browser, live, context=context)
+    try:
+        # Then the running sync still shows up in the history, and keeps up with its progress
+        expect(page.get_by_test_id("current-status")).to_have_text("Syncing")
+        row = page.locator(f"[data-testid=history-row][data-session-id='{started[0]}']")
+        expect(page.get_by_test_id("history-row")).to_have_count(1)
+        expect(row).to_contain_text("0 created")
+        live.db(lambda: stand_in.report(started[0], "customer", processed=40, created=40))
+        expect(row).to_contain_text("40 created")
+        watch.assert_clean()
+    finally:
+        context.close()
