@@ -18,9 +18,7 @@ from webapp.api.schemas import (
 from webapp.sync import manager
 
 NOT_FOUND = (ErrorDocument, "There is no session with that id.")
-BAD_PAGE = (ErrorDocument, "`limit` is not 1–100, or `cursor` is not one this API handed out.")
-# Cursors are opaque to clients, but the id inside must fit a database integer.
-MAX_CURSOR_ID = 2**63 - 1
+BAD_PAGE = (ErrorDocument, "`limit` is not 1–100, or `cursor` is not one this list handed out.")
 
 
 def _session_or_404(session_id: int):
@@ -30,15 +28,13 @@ def _session_or_404(session_id: int):
         raise ApiError(404, "not_found", f"There is no sync session {session_id}.") from None
 
 
-def _cursor(query: PageQuery) -> str | None:
+def _page_of(lister, *args):
+    """A page from `lister`, or 400 when the cursor was not handed out by this listing."""
     try:
-        after = manager.decode_cursor(query.cursor)
-    except manager.InvalidCursor:
-        after = -1
-    if after is not None and not 0 <= after <= MAX_CURSOR_ID:
-        raise ApiError(400, "invalid_cursor",
-                       "The cursor is not one this API handed out; start from the first page.")
-    return query.cursor or None
+        return lister(*args)
+    except manager.InvalidCursor as error:
+        message = str(error)
+        raise ApiError(400, "invalid_cursor", f"{message[0].upper()}{message[1:]}.") from None
 
 
 @operation(
@@ -77,7 +73,7 @@ def start_session(body: StartSessionRequest):
 )
 def list_sessions(query: PageQuery):
     """Sessions newest first, `limit` per page (at most 100); follow `next_cursor` for more."""
-    rows, next_cursor = manager.list_sessions(query.limit, _cursor(query))
+    rows, next_cursor = _page_of(manager.list_sessions, query.limit, query.cursor)
     return {"sessions": [manager.session_document(s) for s in rows], "next_cursor": next_cursor}
 
 
@@ -126,6 +122,25 @@ def cancel_session(session_id: int):
 
 
 @operation(
+    bp, "POST", "/sessions/current/cancel", tag="sessions", summary="Cancel the current session",
+    responses={
+        202: (SessionDocument, "Accepted: the session stops within one page and ends cancelled."),
+        409: (ErrorDocument, "No sync is pending or running."),
+    },
+)
+def cancel_current_session():
+    """Ask the pending or running session, whichever it is, to stop (as `qbsync sync cancel`)."""
+    session = manager.active_session()
+    if session is not None:
+        try:
+            return 202, manager.session_document(manager.cancel_session(session.id))
+        except manager.SessionEnded:
+            pass  # it ended between the read and the cancel: nothing is running any more
+    raise ApiError(409, "no_active_session",
+                   "No sync is pending or running; there is nothing to cancel.")
+
+
+@operation(
     bp, "GET", "/sessions/<int:session_id>/errors", tag="sessions",
     summary="A session's errors, oldest first",
     query=PageQuery,
@@ -134,5 +149,5 @@ def cancel_session(session_id: int):
 def list_session_errors(session_id: int, query: PageQuery):
     """Records that could not be synced (object, QuickBooks id, message), oldest first."""
     _session_or_404(session_id)
-    rows, next_cursor = manager.list_errors(session_id, query.limit, _cursor(query))
+    rows, next_cursor = _page_of(manager.list_errors, session_id, query.limit, query.cursor)
     return {"errors": [manager.error_document(e) for e in rows], "next_cursor": next_cursor}

@@ -58,8 +58,9 @@ class InvalidMode(ValueError):
 
 
 class InvalidCursor(ValueError):
-    def __init__(self):
-        super().__init__("the cursor is not one this API handed out")
+    def __init__(self, why: str = "the cursor is not one this list handed out; pass the "
+                 "`next_cursor` of its previous page, or none for the first page"):
+        super().__init__(why)
 
 
 class SessionAlreadyActive(Exception):
@@ -192,44 +193,65 @@ def current_session() -> SyncSession | None:
     )
 
 
-def encode_cursor(last_id: int) -> str:
-    return base64.urlsafe_b64encode(f"v1:{last_id}".encode()).decode().rstrip("=")
+# Cursors are opaque to clients. Each names the listing it pages (the history, or one session's
+# errors), so a cursor handed to another listing is refused rather than silently skipping rows.
+# The id inside must fit a database integer.
+CURSOR_VERSION = "v2"
+MAX_CURSOR_ID = 2**63 - 1
+HISTORY = "sessions"
 
 
-def decode_cursor(cursor: str | None) -> int | None:
+def errors_of(session_id: int) -> str:
+    """The cursor scope of one session's error list."""
+    return f"errors.{session_id}"
+
+
+def encode_cursor(last_id: int, scope: str) -> str:
+    raw = f"{CURSOR_VERSION}:{scope}:{last_id}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None, scope: str) -> int | None:
+    """The last id of the previous page; InvalidCursor unless this listing handed it out."""
     if not cursor:
         return None
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        version, _, value = raw.partition(":")
-        if version != "v1":
-            raise ValueError
-        return int(value)
+        version, cursor_scope, value = raw.split(":")
+        last_id = int(value)
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise InvalidCursor() from None
+    if version != CURSOR_VERSION or not 0 <= last_id <= MAX_CURSOR_ID:
+        raise InvalidCursor()
+    if cursor_scope != scope:
+        raise InvalidCursor("the cursor pages another list (the history, or another session's "
+                            "errors); pass this list's own `next_cursor`, or none for its "
+                            "first page")
+    return last_id
 
 
-def _page(query, model, limit: int, cursor: str | None, newest_first: bool):
+def _page(query, model, limit: int, cursor: str | None, scope: str, newest_first: bool):
     limit = max(1, min(int(limit), MAX_PAGE_LIMIT))
-    after = decode_cursor(cursor)
+    after = decode_cursor(cursor, scope)
     if after is not None:
         query = query.where(model.id < after if newest_first else model.id > after)
     order = model.id.desc() if newest_first else model.id.asc()
     rows = list(db.session.scalars(query.order_by(order).limit(limit + 1)))
-    next_cursor = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
+    next_cursor = encode_cursor(rows[limit - 1].id, scope) if len(rows) > limit else None
     return rows[:limit], next_cursor
 
 
 def list_sessions(limit: int = DEFAULT_PAGE_LIMIT, cursor: str | None = None):
-    """History, newest first: (sessions, next_cursor)."""
-    return _page(select(SyncSession), SyncSession, limit, cursor, newest_first=True)
+    """History, newest first: (sessions, next_cursor). InvalidCursor for a foreign cursor."""
+    return _page(select(SyncSession), SyncSession, limit, cursor, HISTORY, newest_first=True)
 
 
 def list_errors(session_id: int, limit: int = DEFAULT_PAGE_LIMIT, cursor: str | None = None):
-    """A session's errors, oldest first: (errors, next_cursor)."""
+    """A session's errors, oldest first: (errors, next_cursor). InvalidCursor for a foreign
+    cursor (the history's, or another session's errors')."""
     get_session(session_id)
     query = select(SyncError).where(SyncError.session_id == session_id)
-    return _page(query, SyncError, limit, cursor, newest_first=False)
+    return _page(query, SyncError, limit, cursor, errors_of(session_id), newest_first=False)
 
 
 def last_successful_sync_at() -> datetime | None:
@@ -309,6 +331,7 @@ def session_document(session: SyncSession) -> dict[str, Any]:
         "planned_objects": list(session.planned_objects or []),
         "current_object": session.current_object,
         "current_record_id": session.current_record_id,
+        "current_record_label": session.current_record_label,
         "total_records": sum(r.total or 0 for r in runs),
         "processed_records": sum(r.processed for r in runs),
         "progress_percentage": progress_percentage(session),

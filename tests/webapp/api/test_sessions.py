@@ -10,7 +10,7 @@ import pytest
 from webapp.extensions import db
 from webapp.models import SyncSession
 from webapp.models.types import utcnow
-from webapp.sync.manager import encode_cursor
+from webapp.sync.manager import HISTORY, encode_cursor, errors_of
 
 ISO_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 CONTRACT_FIELDS = {
@@ -189,7 +189,8 @@ def test_history_of_a_new_install_is_empty(logged_in):
         ("limit=", "invalid_limit"),
         ("cursor=not-a-cursor", "invalid_cursor"),
         ("cursor=" + "A" * 201, "invalid_cursor"),
-        ("cursor=" + encode_cursor(2**70), "invalid_cursor"),
+        ("cursor=" + encode_cursor(2**70, HISTORY), "invalid_cursor"),
+        ("cursor=" + encode_cursor(3, errors_of(1)), "invalid_cursor"),
         ("cursor=dj" + "Ii" * 3, "invalid_cursor"),
     ],
 )
@@ -293,6 +294,31 @@ def test_cancel_of_an_ended_session_is_409(token_client, bearer, make_session, s
     assert error["code"] == "session_ended" and status in error["message"]
 
 
+def test_cancel_of_the_current_session_needs_no_id(token_client, bearer, make_session):
+    # Given an older finished sync and a running one
+    make_session("completed")
+    running = make_session("running")
+    # When a tool cancels "the current sync"
+    response = token_client.post("/api/v1/sessions/current/cancel", headers=bearer)
+    # Then the running one is cancelling, and the finished one is untouched
+    assert response.status_code == 202
+    assert response.get_json()["id"] == running.id
+    assert response.get_json()["status"] == "cancelling"
+    history = token_client.get("/api/v1/sessions", headers=bearer).get_json()["sessions"]
+    assert [s["status"] for s in history] == ["cancelling", "completed"]
+
+
+@pytest.mark.parametrize("earlier", [None, "completed", "cancelled"])
+def test_cancel_of_the_current_session_when_none_runs_is_409(token_client, bearer, make_session,
+                                                              earlier):
+    if earlier:
+        make_session(earlier)
+    response = token_client.post("/api/v1/sessions/current/cancel", headers=bearer)
+    assert response.status_code == 409
+    error = _error(response)
+    assert error["code"] == "no_active_session" and "nothing to cancel" in error["message"]
+
+
 def test_cancel_of_an_unknown_session_is_404(token_client, bearer):
     response = token_client.post("/api/v1/sessions/4242/cancel", headers=bearer)
     assert response.status_code == 404 and _error(response)["code"] == "not_found"
@@ -325,6 +351,34 @@ def test_errors_of_a_clean_session_are_an_empty_page(logged_in, make_session):
 def test_errors_refuse_a_bad_cursor(logged_in, make_session):
     response = logged_in.get(f"/api/v1/sessions/{make_session().id}/errors?cursor=%%%")
     assert response.status_code == 400 and _error(response)["code"] == "invalid_cursor"
+
+
+def test_errors_refuse_a_cursor_from_another_list(token_client, bearer, make_session):
+    # Given two sessions with errors, and a cursor of the history and of each error list
+    first = make_session("completed", ("item",), errors=4)
+    second = make_session("running", ("item",), errors=4)
+
+    def get(url):
+        return token_client.get(url, headers=bearer)
+
+    history_cursor = get("/api/v1/sessions?limit=1").get_json()["next_cursor"]
+    first_cursor = get(f"/api/v1/sessions/{first.id}/errors?limit=2").get_json()["next_cursor"]
+    second_cursor = get(f"/api/v1/sessions/{second.id}/errors?limit=2").get_json()["next_cursor"]
+    assert history_cursor and first_cursor and second_cursor
+    # When a list is asked for a page with a cursor another list handed out
+    refused = [
+        get(f"/api/v1/sessions/{second.id}/errors?cursor={history_cursor}"),
+        get(f"/api/v1/sessions/{second.id}/errors?cursor={first_cursor}"),
+        get(f"/api/v1/sessions?cursor={second_cursor}"),
+    ]
+    # Then each is refused with a message saying so, instead of a page that skips rows
+    for response in refused:
+        assert response.status_code == 400, response.get_json()
+        error = _error(response)
+        assert error["code"] == "invalid_cursor" and "another list" in error["message"]
+    # And each list still pages with its own cursor
+    rest = get(f"/api/v1/sessions/{second.id}/errors?limit=2&cursor={second_cursor}").get_json()
+    assert [e["message"] for e in rest["errors"]] == ["Record 2 is broken", "Record 3 is broken"]
 
 
 def test_a_session_whose_worker_went_quiet_is_marked_stalled(logged_in, make_session):
