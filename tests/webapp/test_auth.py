@@ -49,7 +49,7 @@ def test_disabling_a_user_ends_their_sessions(app, logged_in, user):
 
 
 def test_a_new_password_ends_every_existing_session(app, logged_in, user):
-    # Given staff logged in, whose password is then reset (`qbsync users create` again)
+    # Given staff logged in, whose password is then reset (`qbsync users set-password`)
     assert logged_in.get("/").status_code == 200
     db.session.get(User, user.id).set_password("another long password")
     db.session.commit()

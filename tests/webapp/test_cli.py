@@ -61,6 +61,86 @@ def test_tokens_create_for_an_unknown_user_fails_clearly(app):
     assert result.exit_code == 1 and "no active user" in result.output
 
 
+def test_users_create_leaves_an_existing_login_alone(app, client):
+    # Given a staff login
+    run(app, "users", "create", "clerk@example.com", "--password", "the first password")
+    # When someone runs `users create` for the same email (any case)
+    result = run(app, "users", "create", "Clerk@example.com", "--password", "another password")
+    # Then it is refused, saying how to change the password, and the old password still works
+    assert result.exit_code == 1
+    assert "already exists" in result.output and "users set-password" in result.output
+    assert User.by_email("clerk@example.com").check_password("the first password")
+
+
+def test_set_password_ends_existing_logins(app, client):
+    run(app, "users", "create", "clerk@example.com", "--password", "the first password")
+    client.post("/login", data={"email": "clerk@example.com", "password": "the first password"})
+    assert client.get("/").status_code == 200
+    result = run(app, "users", "set-password", "clerk@example.com",
+                 input="the second password\nthe second password\n")
+    assert result.exit_code == 0, result.output
+    assert client.get("/").status_code == 302  # logged out
+    assert User.by_email("clerk@example.com").check_password("the second password")
+    assert run(app, "users", "set-password", "nobody@example.com",
+               "--password", "whatever long").exit_code == 1
+
+
+def test_disabling_a_user_logs_them_out_and_refuses_their_tokens(app, client):
+    # Given a clerk logged in, with an API token for a script
+    run(app, "users", "create", "clerk@example.com", "--password", "a long password")
+    token = run(app, "tokens", "create", "clerk@example.com").output.strip().splitlines()[-1]
+    auth = {"Authorization": f"Bearer {token}"}
+    client.post("/login", data={"email": "clerk@example.com", "password": "a long password"})
+    assert client.get("/").status_code == 200
+    # When they leave and are disabled
+    result = run(app, "users", "disable", "clerk@example.com")
+    assert result.exit_code == 0, result.output
+    # Then their browser login and their token stop working, and listings say so
+    assert client.get("/").status_code == 302
+    assert app.test_client().get("/api/v1/objects", headers=auth).status_code == 401
+    assert re.search(r"clerk@example.com\s+disabled", run(app, "users", "list").output)
+    assert re.search(r"clerk@example.com\s+disabled", run(app, "tokens", "list").output)
+    refused = run(app, "users", "create", "clerk@example.com", "--password", "a long password")
+    assert refused.exit_code == 1 and "users enable" in refused.output
+    # And enabling them lets the token back in
+    assert run(app, "users", "enable", "clerk@example.com").exit_code == 0
+    assert app.test_client().get("/api/v1/objects", headers=auth).status_code == 200
+
+
+def test_users_list_shows_everyone_without_secrets(app):
+    assert "no users yet" in run(app, "users", "list").output
+    run(app, "users", "create", "b@example.com", "--password", "a long password")
+    run(app, "users", "create", "a@example.com", "--password", "a long password")
+    lines = run(app, "users", "list").output.splitlines()
+    assert lines[0].split() == ["EMAIL", "STATUS", "CREATED", "LAST", "LOGIN"]
+    assert [line.split()[:2] for line in lines[1:]] == [["a@example.com", "active"],
+                                                        ["b@example.com", "active"]]
+    assert "never" in lines[1] and "scrypt" not in "".join(lines)
+
+
+def test_a_revoked_token_is_refused_and_listed_as_revoked(app):
+    # Given two tokens for two tools
+    run(app, "users", "create", "bot@example.com", "--password", "a long password")
+    first = run(app, "tokens", "create", "bot@example.com", "--name", "erp").output
+    second = run(app, "tokens", "create", "bot@example.com", "--name", "bi").output
+    erp_id = int(re.search(r"token (\d+) 'erp'", first).group(1))
+    erp, bi = (o.strip().splitlines()[-1] for o in (first, second))
+    # When the ERP's token leaks and is revoked by its id
+    result = run(app, "tokens", "revoke", str(erp_id))
+    assert result.exit_code == 0 and "revoked" in result.output
+    # Then it is refused, the other still works, and the list tells them apart (no secrets)
+    api = app.test_client()
+    assert api.get("/api/v1/objects", headers={"Authorization": f"Bearer {erp}"}).status_code == 401
+    assert api.get("/api/v1/objects", headers={"Authorization": f"Bearer {bi}"}).status_code == 200
+    listing = run(app, "tokens", "list", "bot@example.com").output
+    assert re.search(rf"{erp_id}\s+erp\s+bot@example.com\s+revoked", listing)
+    assert re.search(r"bi\s+bot@example.com\s+live", listing)
+    assert erp not in listing and bi not in listing
+    # And revoking again, or an unknown id, says so
+    assert "already revoked" in run(app, "tokens", "revoke", str(erp_id)).output
+    assert run(app, "tokens", "revoke", "999").exit_code == 1
+
+
 def test_db_upgrade_on_an_empty_database(tmp_path):
     from tests.conftest import make_app
 
