@@ -82,7 +82,8 @@
     let record = "";
     if (active && doc.current_object) {
       record = displayName(names, doc.current_object);
-      if (doc.current_record_id) record += ` — QuickBooks record ${doc.current_record_id}`;
+      if (doc.current_record_label) record += ` — ${doc.current_record_label}`;
+      else if (doc.current_record_id) record += ` — QuickBooks record ${doc.current_record_id}`;
     }
     return {
       id: doc.id,

@@ -22,7 +22,8 @@ def begin(session_id: int, name: str, total: int) -> None:
     db.session.commit()
 
 
-def report(session_id: int, name: str, *, record: str | None = None, **counts: int) -> None:
+def report(session_id: int, name: str, *, record: str | None = None, label: str | None = None,
+           **counts: int) -> None:
     """One page written: counts (processed, created, ...) added, current record moved."""
     run = db.session.scalar(select(SyncObjectRun).where(
         SyncObjectRun.session_id == session_id, SyncObjectRun.object_name == name))
@@ -30,6 +31,7 @@ def report(session_id: int, name: str, *, record: str | None = None, **counts: i
         setattr(run, key, getattr(run, key) + value)
     session = db.session.get(SyncSession, session_id)
     session.current_object, session.current_record_id = name, record
+    session.current_record_label = label
     db.session.commit()
 
 

@@ -108,6 +108,11 @@ def test_progress_counts_rate_and_errors_move_as_the_workers_report(page, live):
     expect(row).to_contain_text("300 of 400")
     expect(page.get_by_test_id("current-record")).to_have_text(
         "Customers — QuickBooks record 80000003-1700000000")
+    # And with the record's name known, staff see the name they know, not the id
+    live.db(lambda: stand_in.report(sid, "customer", record="80000004-1700000000",
+                                    label="Abercrombie Supply:Dock 4"))
+    expect(page.get_by_test_id("current-record")).to_have_text(
+        "Customers — Abercrombie Supply:Dock 4")
     expect(page.get_by_test_id("rate")).to_have_text(re.compile(r"^\d[\d,]* records/s$"))
     expect(page.get_by_test_id("time-left")).to_have_text(re.compile(r"^about \d"))
     expect(page.locator("[data-object=vendor]")).to_contain_text("needed by Items")

@@ -21,16 +21,18 @@ EXPECTED_TABLES = {
 def _migrate_and_compare(uri: str) -> None:
     app = make_app(uri)
     with app.app_context():
-        upgrade()
-        tables = set(inspect(db.engine).get_table_names()) - {"alembic_version"}
-        assert tables == EXPECTED_TABLES
-        with db.engine.connect() as conn:
-            diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
-        assert diff == [], f"models and migrations disagree: {diff}"
-        downgrade(revision="base")
-        assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
-        upgrade()
-        db.engine.dispose()
+        try:
+            upgrade()
+            tables = set(inspect(db.engine).get_table_names()) - {"alembic_version"}
+            assert tables == EXPECTED_TABLES
+            with db.engine.connect() as conn:
+                diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
+            assert diff == [], f"models and migrations disagree: {diff}"
+            downgrade(revision="base")
+            assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
+            upgrade()
+        finally:  # a failed comparison must not leave a pooled connection to the GC
+            db.engine.dispose()
 
 
 def test_migrations_equal_models_on_sqlite(tmp_path):

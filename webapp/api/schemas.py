@@ -103,7 +103,8 @@ class ObjectRun(Response):
 
 
 class SessionDocument(Response):
-    """A sync session (DESIGN §7 contract fields, plus created_at, failure_reason, created_by)."""
+    """A sync session (DESIGN §7 contract fields, plus created_at, failure_reason, created_by
+    and current_record_label)."""
 
     id: int
     status: SessionStatus
@@ -116,6 +117,9 @@ class SessionDocument(Response):
     planned_objects: list[PlannedObject] = Field(description="Run order, dependencies added.")
     current_object: str | None
     current_record_id: str | None
+    current_record_label: str | None = Field(
+        default=None, description="The current record as people know it: a transaction's ref "
+        "number, a customer's, vendor's or item's full name (null when it has none).")
     total_records: int
     processed_records: int
     progress_percentage: int = Field(

@@ -53,6 +53,8 @@ class SyncSession(db.Model):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     current_object: Mapped[str | None] = mapped_column(String(40))
     current_record_id: Mapped[str | None] = mapped_column(String(64))
+    # The same record as people know it (ref number, name): what the dashboard shows.
+    current_record_label: Mapped[str | None] = mapped_column(String(200))
     error_count: Mapped[int] = mapped_column(default=0)
     # Highest progress ever reported, so the percentage never goes backwards.
     progress_percentage: Mapped[int] = mapped_column(default=0)

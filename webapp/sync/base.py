@@ -14,6 +14,7 @@ from webapp.sync.fields import Field, MappingError, Ref, Timestamp, apply_fields
 DIRECTIONS = ("both", "pull")
 LINKED_SALES_ORDERS = "linked_sales_orders"  # the key in `sync_base` (see links_sales_orders)
 LIST, TRANSACTION, ADJUSTMENT = "list", "transaction", "adjustment"
+LABEL_CHARS = 200  # SyncSession.current_record_label
 
 
 class SyncObject:
@@ -107,6 +108,15 @@ class SyncObject:
         """QuickBooks ids of the sales orders this record changes without their revision
         moving (invoices: the orders they invoice); read again after incremental pulls."""
         return []
+
+    @classmethod
+    def label(cls, record: dict[str, Any]) -> str | None:
+        """The record as people know it: a transaction's ref number, a list object's name."""
+        for key in ("refNumber", "fullName", "name"):
+            value = record.get(key)
+            if isinstance(value, str) and value.strip():
+                return value.strip()[:LABEL_CHARS]
+        return None
 
     @classmethod
     def is_active(cls, record: dict[str, Any]) -> bool:

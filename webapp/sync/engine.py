@@ -100,9 +100,9 @@ class PullContext:
             held = self.checkpoint.get("oldest_failed")
             if held is None or _later(held, result.oldest_failed) == held:
                 self.checkpoint["oldest_failed"] = result.oldest_failed
-        self.flush(current_record=result.last_record_id)
+        self.flush(current_record=result.last_record_id, label=result.last_record_label)
 
-    def flush(self, current_record: str | None = None) -> None:
+    def flush(self, current_record: str | None = None, label: str | None = None) -> None:
         run = self.run
         run.api_calls = (run.api_calls or 0) + self.qb.api_calls - self.calls_at_start
         self.calls_at_start = self.qb.api_calls
@@ -111,6 +111,7 @@ class PullContext:
         self.session.current_object = self.obj.name
         if current_record:
             self.session.current_record_id = current_record
+            self.session.current_record_label = label
         db.session.commit()
         if self.on_progress is not None:
             self.on_progress(run)

@@ -50,6 +50,8 @@ def begin_object(session_id: int, name: str) -> SyncObjectRun | None:
     if session.status == PENDING:
         session.status = RUNNING
     session.started_at = session.started_at or now
+    if session.current_object != name:  # the last object's record is not this one's
+        session.current_record_id = session.current_record_label = None
     session.current_object = name
     run.status = RUNNING
     run.started_at = run.started_at or now

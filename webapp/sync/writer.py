@@ -54,6 +54,7 @@ class PageResult:
     unchanged: int = 0
     failed: int = 0
     last_record_id: str | None = None
+    last_record_label: str | None = None  # its ref number or name, as people know it
     max_updated: str | None = None
     oldest_failed: str | None = None  # the watermark must not pass a record that failed
 
@@ -129,6 +130,7 @@ class PageWriter:
                 continue
             incoming.append((record, self.record_hash(record)))
             result.last_record_id = qb_id
+            result.last_record_label = obj.label(record)
             if newest is None or updated > newest:
                 newest = updated
         result.max_updated = newest.isoformat() if newest else None
