@@ -122,6 +122,9 @@ def users_set_password(email: str, password: str | None) -> None:
         raise click.BadParameter(str(error), param_hint="--password") from None
     db.session.commit()
     click.echo(f"new password set for {user.email}; their existing logins have ended")
+    if not user.active:
+        click.echo(f"{user.email} is still disabled; `qbsync users enable {user.email}` lets "
+                   "them log in")
 
 
 @users.command("list")
@@ -173,11 +176,10 @@ def tokens() -> None:
 @with_appcontext
 def tokens_create(email: str, name: str) -> None:
     """Issue a token for EMAIL's account; the token alone is printed on the last line."""
-    user = User.by_email(email)
-    if user is None or not user.active:
-        raise click.ClickException(
-            f"no active user {email!r}; create it with `qbsync users create`"
-        )
+    user = _user_or_fail(email)
+    if not user.active:
+        raise click.ClickException(f"{user.email} is disabled; `qbsync users enable "
+                                   f"{user.email}` first")
     row, clear = ApiToken.issue(user, name)
     db.session.commit()
     click.echo(f"token {row.id} {name!r} for {user.email} (shown once; store it now):")
@@ -210,7 +212,7 @@ def tokens_list(email: str | None) -> None:
 
 
 @tokens.command("revoke")
-@click.argument("token_id", type=int)
+@click.argument("token_id", type=click.IntRange(1, 2**31 - 1))
 @with_appcontext
 def tokens_revoke(token_id: int) -> None:
     """Refuse API token TOKEN_ID (its id in `tokens list`) from now on; this cannot be undone."""

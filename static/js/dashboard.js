@@ -233,7 +233,16 @@ document.addEventListener("alpine:init", () => {
       if (doc.error_count <= this._errorsCount) return;
       for (let pages = 0; pages < 20; pages += 1) {
         const cursor = this._errorsCursor ? `&cursor=${encodeURIComponent(this._errorsCursor)}` : "";
-        const page = await q.api.get(`/api/v1/sessions/${doc.id}/errors?limit=${ERRORS_PAGE}${cursor}`);
+        let page;
+        try {
+          page = await q.api.get(`/api/v1/sessions/${doc.id}/errors?limit=${ERRORS_PAGE}${cursor}`);
+        } catch (error) {
+          // A cursor the server no longer takes (say it was upgraded meanwhile): read again
+          // from the first page; the errors already shown are skipped.
+          if (error.code !== "invalid_cursor" || !this._errorsCursor) throw error;
+          this._errorsCursor = null;
+          continue;
+        }
         page.errors.forEach((error) => {
           if (this._errorsSeen[error.id]) return;
           this._errorsSeen[error.id] = true;

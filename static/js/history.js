@@ -14,6 +14,7 @@ document.addEventListener("alpine:init", () => {
     alert: "",
     loaded: false,
     _names: null,
+    _reloadedFor: null,
 
     async init() {
       this.pageSize = Number(this.$el.dataset.pageSize) || 10;
@@ -54,8 +55,9 @@ document.addEventListener("alpine:init", () => {
       const at = this.rows.findIndex((row) => row.id === doc.id);
       if (at >= 0 && this._names) {
         this.rows[at] = q.views.session(doc, this._names, null);
-      } else if (at < 0 && this.loaded && !this.loading
+      } else if (at < 0 && this.loaded && !this.loading && this._reloadedFor !== doc.id
                  && (this.rows.length === 0 || doc.id > this.rows[0].id)) {
+        this._reloadedFor = doc.id;  // once: a history that fails to load is not hammered
         this.refreshFirstPage();
       }
     },

@@ -11,7 +11,7 @@ import re
 from playwright.sync_api import expect
 
 from tests.browser import stand_in
-from tests.browser.conftest import EMAIL, open_page, screenshot
+from tests.browser.conftest import EMAIL, FAILED_LOAD, TEST_POLL_MS, open_page, screenshot
 from webapp.extensions import db
 from webapp.models import SyncSession
 
@@ -247,7 +247,7 @@ def test_a_running_sync_s_history_row_keeps_up(page, live):
 def test_a_sync_started_between_the_history_s_read_and_the_first_poll_is_listed(browser, live):
     # Given the history reads its first page just before a sync starts, and the dashboard's first
     # poll (after it) already finds the sync running, so no "started" is ever announced
-    started = []
+    started, history_reads = [], []
 
     def start_once():
         if not started:
@@ -256,12 +256,15 @@ def test_a_sync_started_between_the_history_s_read_and_the_first_poll_is_listed(
             started.append(sid)
 
     def history_read_then_start(route):
+        history_reads.append(route.request.url)
         response = route.fetch()
         start_once()
         route.fulfill(response=response)
 
     def poll_after_the_history_read(route):
-        while not started:  # the history's read comes first, as in the race
+        for _ in range(500):  # the history's read comes first, as in the race (10 s at most)
+            if started:
+                break
             route.request.frame.page.wait_for_timeout(20)
         route.fallback()
 
@@ -277,6 +280,75 @@ def test_a_sync_started_between_the_history_s_read_and_the_first_poll_is_listed(
         expect(row).to_contain_text("0 created")
         live.db(lambda: stand_in.report(started[0], "customer", processed=40, created=40))
         expect(row).to_contain_text("40 created")
+        # And the first page was read again once, not on every poll
+        page.wait_for_timeout(3 * TEST_POLL_MS)
+        assert len(history_reads) == 2, history_reads
+        watch.assert_clean()
+    finally:
+        context.close()
+
+
+def test_a_history_that_fails_to_load_is_not_asked_again_on_every_poll(browser, live):
+    # Given the history cannot be read (its first page answers 500) while a sync runs
+    history_reads = []
+
+    def broken_history(route):
+        history_reads.append(route.request.url)
+        route.fulfill(status=500, json={"error": {"code": "internal", "message": "Broken."}})
+
+    context = browser.new_context()
+    context.route("**/api/v1/sessions?limit=*", broken_history)
+    page, watch = open_page(browser, live, context=context)
+    watch.allow(FAILED_LOAD)  # Chrome logs each 500 itself
+    try:
+        expect(page.get_by_test_id("history")).to_contain_text("History could not be loaded")
+        sid = live.db(lambda: stand_in.start(["customer"]))
+        live.db(lambda: stand_in.begin(sid, "customer", total=100))
+        expect(page.get_by_test_id("current-status")).to_have_text("Syncing")
+        # Then the history is tried again for the new sync (its start announced, then its
+        # progress polled), and not on every poll after that
+        page.wait_for_timeout(3 * TEST_POLL_MS)
+        tried = len(history_reads)
+        assert tried <= 3, history_reads
+        page.wait_for_timeout(6 * TEST_POLL_MS)
+        assert len(history_reads) == tried, history_reads
+        watch.assert_clean()
+    finally:
+        context.close()
+
+
+def test_errors_keep_arriving_when_the_server_stops_taking_the_dashboard_s_cursor(browser, live):
+    # Given a running sync whose first 60 errors the dashboard has read (it holds a cursor)
+    sid = live.db(lambda: stand_in.start(["customer"]))
+    live.db(lambda: stand_in.begin(sid, "customer", total=1000))
+    for n in range(60):
+        live.db(lambda n=n: stand_in.fail_record(sid, "customer", f"80000{n:03d}-1", f"Bad {n}"))
+    refused = []
+
+    def server_upgraded(route):  # cursors are refused until the list is read from its start
+        if "cursor=" not in route.request.url and refused:
+            refused.append(None)  # read from the start: cursors handed out now are good
+        if "cursor=" in route.request.url and None not in refused:
+            refused.append(route.request.url)
+            route.fulfill(status=400, json={"error": {"code": "invalid_cursor",
+                                                      "message": "The cursor is not one..."}})
+        else:
+            route.fallback()
+
+    context = browser.new_context()
+    page, watch = open_page(browser, live, context=context)
+    watch.allow(FAILED_LOAD)  # Chrome logs the 400 itself
+    try:
+        expect(page.get_by_test_id("errors-more")).to_contain_text("of 60")
+        context.route("**/api/v1/sessions/*/errors?*", server_upgraded)
+        # When more records fail and the server no longer takes the cursor
+        live.db(lambda: stand_in.fail_record(sid, "customer", "80000999-1", "Bad 60"))
+        # Then the dashboard reads the errors again from the start: the new one shows, the
+        # count is right, and no alert is raised
+        expect(page.get_by_test_id("errors-more")).to_contain_text("of 61")
+        expect(page.get_by_test_id("error-row").first).to_contain_text("Bad 60")
+        assert refused
+        expect(page.get_by_test_id("alert")).to_be_hidden()
         watch.assert_clean()
     finally:
         context.close()

@@ -58,7 +58,7 @@ def test_tokens_create_prints_a_working_token_on_the_last_line(app):
 
 def test_tokens_create_for_an_unknown_user_fails_clearly(app):
     result = run(app, "tokens", "create", "ghost@example.com")
-    assert result.exit_code == 1 and "no active user" in result.output
+    assert result.exit_code == 1 and "there is no user 'ghost@example.com'" in result.output
 
 
 def test_users_create_leaves_an_existing_login_alone(app, client):
@@ -102,6 +102,10 @@ def test_disabling_a_user_logs_them_out_and_refuses_their_tokens(app, client):
     assert re.search(r"clerk@example.com\s+disabled", run(app, "tokens", "list").output)
     refused = run(app, "users", "create", "clerk@example.com", "--password", "a long password")
     assert refused.exit_code == 1 and "users enable" in refused.output
+    refused = run(app, "tokens", "create", "clerk@example.com")
+    assert refused.exit_code == 1 and "is disabled" in refused.output
+    reset = run(app, "users", "set-password", "clerk@example.com", "--password", "new long pw")
+    assert reset.exit_code == 0 and "still disabled" in reset.output
     # And enabling them lets the token back in
     assert run(app, "users", "enable", "clerk@example.com").exit_code == 0
     assert app.test_client().get("/api/v1/objects", headers=auth).status_code == 200
@@ -139,6 +143,7 @@ def test_a_revoked_token_is_refused_and_listed_as_revoked(app):
     # And revoking again, or an unknown id, says so
     assert "already revoked" in run(app, "tokens", "revoke", str(erp_id)).output
     assert run(app, "tokens", "revoke", "999").exit_code == 1
+    assert run(app, "tokens", "revoke", str(2**70)).exit_code == 2  # a usage error, no traceback
 
 
 def test_db_upgrade_on_an_empty_database(tmp_path):

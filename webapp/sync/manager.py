@@ -197,6 +197,7 @@ def current_session() -> SyncSession | None:
 # errors), so a cursor handed to another listing is refused rather than silently skipping rows.
 # The id inside must fit a database integer.
 CURSOR_VERSION = "v2"
+LEGACY_CURSOR_VERSION = "v1"  # "v1:<id>", no list named: still taken, so paging goes on
 MAX_CURSOR_ID = 2**63 - 1
 HISTORY = "sessions"
 
@@ -217,7 +218,10 @@ def decode_cursor(cursor: str | None, scope: str) -> int | None:
         return None
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        version, cursor_scope, value = raw.split(":")
+        parts = raw.split(":")
+        if parts[0] == LEGACY_CURSOR_VERSION and len(parts) == 2:
+            parts = [CURSOR_VERSION, scope, parts[1]]  # handed out before cursors had lists
+        version, cursor_scope, value = parts
         last_id = int(value)
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise InvalidCursor() from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 from datetime import timedelta
 
@@ -379,6 +380,22 @@ def test_errors_refuse_a_cursor_from_another_list(token_client, bearer, make_ses
     # And each list still pages with its own cursor
     rest = get(f"/api/v1/sessions/{second.id}/errors?limit=2&cursor={second_cursor}").get_json()
     assert [e["message"] for e in rest["errors"]] == ["Record 2 is broken", "Record 3 is broken"]
+
+
+def test_a_cursor_handed_out_before_cursors_named_their_list_still_pages(token_client, bearer,
+                                                                         make_session):
+    session = make_session("running", ("item",), errors=4)
+    ids = [make_session("completed").id for _ in range(3)]
+    legacy = base64.urlsafe_b64encode(f"v1:{ids[-1]}".encode()).decode().rstrip("=")
+    history = token_client.get(f"/api/v1/sessions?cursor={legacy}", headers=bearer)
+    assert history.status_code == 200
+    assert [s["id"] for s in history.get_json()["sessions"]] == [ids[1], ids[0], session.id]
+    first_error = token_client.get(f"/api/v1/sessions/{session.id}/errors?limit=1",
+                                   headers=bearer).get_json()["errors"][0]
+    legacy = base64.urlsafe_b64encode(f"v1:{first_error['id']}".encode()).decode().rstrip("=")
+    rest = token_client.get(f"/api/v1/sessions/{session.id}/errors?cursor={legacy}",
+                            headers=bearer)
+    assert rest.status_code == 200 and len(rest.get_json()["errors"]) == 3
 
 
 def test_a_session_whose_worker_went_quiet_is_marked_stalled(logged_in, make_session):
