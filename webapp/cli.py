@@ -245,8 +245,10 @@ def sync_cli() -> None:
 @click.option("--full", is_flag=True, help="Re-read everything, not only what changed.")
 @click.option("--wait", is_flag=True, help="Print progress until the sync ends; exit 1 unless "
               "it completed.")
+@click.option("--if-idle", is_flag=True, help="For schedulers: when a sync is already under "
+              "way, say so and exit 0 (exit 1 if no worker has reported on it for minutes).")
 @with_appcontext
-def sync_start(objects: str | None, full: bool, wait: bool) -> None:
+def sync_start(objects: str | None, full: bool, wait: bool, if_idle: bool) -> None:
     """Start a sync session."""
     names = [n.strip() for n in (objects or "").split(",") if n.strip()]
     try:
@@ -255,6 +257,15 @@ def sync_start(objects: str | None, full: bool, wait: bool) -> None:
     except manager.UnknownObjectError as error:
         raise click.BadParameter(str(error), param_hint="--objects") from None
     except manager.SessionAlreadyActive as error:
+        active = error.active
+        if if_idle and active is not None and not manager.unattended(active):
+            click.echo(f"session {active.id} is {active.status}; nothing started")
+            return
+        if active is not None and manager.unattended(active):
+            raise click.ClickException(
+                f"{error}, but no worker has reported on it for over "
+                f"{int(manager.STALLED_AFTER.total_seconds() // 60)} minutes: is a worker "
+                "running? `qbsync sync cancel` ends it") from None
         raise click.ClickException(f"{error}; `qbsync sync cancel` stops it") from None
     app = current_app._get_current_object()
     in_process = not app.config.get("REDIS_URL")

@@ -69,6 +69,26 @@ def test_sync_start_is_refused_while_another_sync_is_active(embedded_app):
     assert f"session {active.id}, pending" in result.output and "sync cancel" in result.output
 
 
+def test_a_scheduled_start_skips_quietly_while_a_sync_runs_but_not_a_stuck_one(embedded_app):
+    # Given a sync under way, started a moment ago
+    active = manager.start_session(["customer"])
+    # When a scheduler runs `sync start --if-idle`
+    result = run(embedded_app, "sync", "start", "--if-idle")
+    # Then nothing starts, and that is no failure
+    assert result.exit_code == 0, result.output
+    assert f"session {active.id} is pending; nothing started" in result.output
+    assert db.session.scalar(db.select(db.func.count()).select_from(SyncSession)) == 1
+    # But once no worker has shown a sign of life on it for minutes, it says so and fails
+    session = reload(SyncSession, active.id)
+    session.created_at -= manager.STALLED_AFTER * 2
+    db.session.commit()
+    for args in (("--if-idle",), ()):
+        result = run(embedded_app, "sync", "start", *args)
+        assert result.exit_code == 1
+        assert "no worker has reported on it" in result.output
+        assert "is a worker running?" in result.output
+
+
 def test_sync_status_shows_the_latest_session(embedded_app):
     assert "no sync has been started yet" in run(embedded_app, "sync", "status").output
     run(embedded_app, "sync", "start", "--objects", "vendor", "--wait")
