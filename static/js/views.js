@@ -136,6 +136,8 @@
       key: String(error.id),
       object: displayName(names, error.object_type),
       qbId: error.object_id || "—",
+      label: error.record_label || "",
+      hasLabel: Boolean(error.record_label),
       phase: error.phase === "push" ? "Sending to QuickBooks" : "Reading from QuickBooks",
       code: error.code,
       message: error.message,

@@ -35,10 +35,12 @@ def report(session_id: int, name: str, *, record: str | None = None, label: str 
     db.session.commit()
 
 
-def fail_record(session_id: int, name: str, qb_id: str, message: str) -> None:
+def fail_record(session_id: int, name: str, qb_id: str, message: str,
+                label: str | None = None) -> None:
     """A record that could not be synced, as the engine logs it."""
     db.session.add(SyncError(session_id=session_id, object_type=name, object_id=qb_id,
-                             phase="pull", code="broken_reference", message=message))
+                             record_label=label, phase="pull", code="broken_reference",
+                             message=message))
     session = db.session.get(SyncSession, session_id)
     session.error_count += 1
     db.session.commit()

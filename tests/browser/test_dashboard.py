@@ -118,10 +118,12 @@ def test_progress_counts_rate_and_errors_move_as_the_workers_report(page, live):
     expect(page.locator("[data-object=vendor]")).to_contain_text("needed by Items")
     # And a broken record shows up in the errors panel, linked to the full log
     live.db(lambda: stand_in.fail_record(sid, "customer", "80000042-1700000000",
-                                         "Customer refers to a sales rep QuickBooks does not have"))
+                                         "Customer refers to a sales rep QuickBooks does not have",
+                                         label="Gilbert, Austin"))
     error = page.get_by_test_id("error-row")
     expect(error).to_have_count(1)
     expect(error).to_contain_text("Customers")
+    expect(error.get_by_test_id("error-label")).to_have_text("Gilbert, Austin")
     expect(error.get_by_test_id("error-qb-id")).to_have_text("80000042-1700000000")
     expect(error.get_by_test_id("error-message")).to_have_text(
         "Customer refers to a sales rep QuickBooks does not have")

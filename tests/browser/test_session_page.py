@@ -16,7 +16,8 @@ def _finished_session_with_errors(errors: int) -> int:
     stand_in.complete(sid, "vendor")
     stand_in.begin(sid, "item", total=200)
     for i in range(errors):
-        stand_in.fail_record(sid, "item", f"8000{i:04d}-1700000000", f"Item {i} has no account")
+        stand_in.fail_record(sid, "item", f"8000{i:04d}-1700000000", f"Item {i} has no account",
+                             label=f"Pallet Wrap {i}" if i % 2 == 0 else None)
     stand_in.report(sid, "item", processed=200, created=150 - errors, unchanged=50,
                     failed=errors, api_calls=2)
     stand_in.complete(sid, "item")
@@ -47,6 +48,8 @@ def test_session_page_shows_results_and_the_whole_error_log(page, live):
     rows = page.get_by_test_id("log-row")
     expect(rows).to_have_count(50)
     expect(rows.first).to_contain_text("80000000-1700000000")
+    expect(rows.first.get_by_test_id("log-label")).to_have_text("Pallet Wrap 0")
+    expect(rows.nth(1).get_by_test_id("log-label")).to_be_hidden()  # none: the id alone
     expect(rows.first).to_contain_text("Item 0 has no account")
     expect(rows.first).to_contain_text("Reading from QuickBooks")
     screenshot(page, "session-page")

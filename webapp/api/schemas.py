@@ -147,6 +147,9 @@ class SyncErrorDocument(Response):
     id: int | None = None
     object_type: str
     object_id: str | None = Field(description="The QuickBooks id, when there is one.")
+    record_label: str | None = Field(
+        default=None, description="The record as people know it: a transaction's ref number, "
+        "a customer's, vendor's or item's full name (null when it has none).")
     local_id: int | None = None
     phase: str = Field(description="`pull` or `push`.")
     code: str

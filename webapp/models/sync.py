@@ -113,6 +113,8 @@ class SyncError(db.Model):
     session_id: Mapped[int] = mapped_column(ForeignKey("sync_session.id", ondelete="CASCADE"))
     object_type: Mapped[str] = mapped_column(String(40))
     object_id: Mapped[str | None] = mapped_column(String(64))  # the QuickBooks id
+    # The record as people know it (ref number, name): what they look for in QuickBooks.
+    record_label: Mapped[str | None] = mapped_column(String(200))
     local_id: Mapped[int | None] = mapped_column()
     phase: Mapped[str] = mapped_column(String(8))  # pull | push
     code: Mapped[str] = mapped_column(String(64))

@@ -55,6 +55,12 @@ class PullContext:
             stamp_seen=datetime.fromisoformat(stamp) if stamp else None,
         )
         self.resolver.writer = self.writer
+        # Records that failed in this session's earlier objects: a later object that refers
+        # to one neither fetches it again nor logs its error a second time.
+        self.writer.unwritable.update(
+            (object_type, qb_id) for object_type, qb_id in db.session.execute(
+                select(SyncError.object_type, SyncError.object_id).where(
+                    SyncError.session_id == session.id, SyncError.object_id.is_not(None))))
         # What rewritten transactions referred to before is read again after any pull; the
         # sales orders every invoice read links to are noted after incremental pulls only
         # (after a full pull, refresh finds them in the database: see refresh.stale).
@@ -65,9 +71,11 @@ class PullContext:
         self.writer.track_current_links = full is False
 
     def report_error(self, obj: type[SyncObject], record: dict, code: str, message: str,
-                     retryable: bool = False) -> None:
+                     retryable: bool = False, label: str | None = None) -> None:
+        """Log a record that could not be synced; `label` (else the record's own) names it."""
         db.session.add(SyncError(
             session_id=self.session.id, object_type=obj.name, object_id=record.get("id"),
+            record_label=label or obj.label(record),
             phase="pull", code=code, message=message[:MESSAGE_MAX], retryable=retryable,
         ))
         self.session.error_count = (self.session.error_count or 0) + 1

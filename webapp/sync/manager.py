@@ -353,6 +353,7 @@ def error_document(error: SyncError) -> dict[str, Any]:
         "id": error.id,
         "object_type": error.object_type,
         "object_id": error.object_id,
+        "record_label": error.record_label,
         "local_id": error.local_id,
         "phase": error.phase,
         "code": error.code,

@@ -45,6 +45,7 @@ class Mapped:
     base: dict[str, Any] = field(default_factory=dict)
     # (Ref, QuickBooks id) of every set reference, the lines' included
     pairs: list[tuple[Any, str]] = field(default_factory=list)
+    label: str | None = None  # its ref number or name (SyncObject.label)
 
 
 @dataclass
@@ -68,8 +69,8 @@ class PageWriter:
         self.report_error = report_error
         self.now = now
         self.stamp_seen = stamp_seen  # full pulls: mark every record seen, for id comparison
-        # (object, QuickBooks id) of records that failed to map in this run: reported once,
-        # never fetched again as someone's reference.
+        # (object, QuickBooks id) of records that failed in this session (to map, or for a
+        # broken reference): reported once, never fetched again as someone's reference.
         self.unwritable: set[tuple[str, str]] = set()
         # Sales orders linked to the invoices read since the last commit, and the items and
         # customers changed transactions referred to before (when tracked; see refresh).
@@ -92,7 +93,8 @@ class PageWriter:
         pairs = [(ref, qb_id) for ref, qb_id in refs.items() if qb_id]
         pairs += [(ref, qb_id) for _, _, lr in lines for ref, qb_id in lr.items() if qb_id]
         return Mapped(record["id"], record.get("revisionNumber"), obj.updated_at(record),
-                      values, refs, [(lv, lr) for lv, _, lr in lines], sync_hash, base, pairs)
+                      values, refs, [(lv, lr) for lv, _, lr in lines], sync_hash, base, pairs,
+                      obj.label(record))
 
     @staticmethod
     def record_hash(record: dict) -> str:
@@ -253,8 +255,11 @@ class PageWriter:
                 continue
             result.failed += 1
             self._note_failed(result, m.updated_at)
+            if (obj.name, m.qb_id) in self.unwritable:
+                continue  # reported already in this session
+            self.unwritable.add((obj.name, m.qb_id))
             ref, qb_id = broken[m.qb_id]
-            label = m.values.get("ref_number") or m.values.get("full_name") or m.qb_id
+            label = m.label or m.qb_id
             failed_too = (ref.target, qb_id) in self.unwritable or (
                 ref.target == obj.name and qb_id in broken)
             why = ("which could not be synced (see its own error)"
@@ -263,7 +268,7 @@ class PageWriter:
             self.report_error(
                 obj, {"id": m.qb_id}, "broken_reference",
                 f"{obj.display_name}: {label} refers to {ref.target.replace('_', ' ')} {qb_id},"
-                f" {why}.",
+                f" {why}.", label=m.label,
             )
         return kept
 
