@@ -18,6 +18,8 @@ from webapp.api.schemas import (
 from webapp.sync import manager
 
 NOT_FOUND = (ErrorDocument, "There is no session with that id.")
+CANCEL_ACCEPTED = (SessionDocument,
+                   "Accepted: the session stops within one page and ends cancelled.")
 BAD_PAGE = (ErrorDocument, "`limit` is not 1–100, or `cursor` is not one this list handed out.")
 
 
@@ -104,7 +106,7 @@ def get_session(session_id: int):
 @operation(
     bp, "POST", "/sessions/<int:session_id>/cancel", tag="sessions", summary="Cancel a session",
     responses={
-        202: (SessionDocument, "Accepted: the session stops within one page and ends cancelled."),
+        202: CANCEL_ACCEPTED,
         404: NOT_FOUND,
         409: (ErrorDocument, "The session already ended."),
     },
@@ -124,7 +126,7 @@ def cancel_session(session_id: int):
 @operation(
     bp, "POST", "/sessions/current/cancel", tag="sessions", summary="Cancel the current session",
     responses={
-        202: (SessionDocument, "Accepted: the session stops within one page and ends cancelled."),
+        202: CANCEL_ACCEPTED,
         409: (ErrorDocument, "No sync is pending or running."),
     },
 )
