@@ -132,10 +132,11 @@ class PageWriter:
                 continue
             incoming.append((record, self.record_hash(record)))
             result.last_record_id = qb_id
-            result.last_record_label = obj.label(record)
             if newest is None or updated > newest:
                 newest = updated
         result.max_updated = newest.isoformat() if newest else None
+        if incoming:
+            result.last_record_label = obj.label(incoming[-1][0])
         existing = {
             row.qb_id: row
             for row in db.session.execute(
