@@ -8,7 +8,7 @@ from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from webapp.security import json_error
+from webapp.security import PLAIN_HTTP_NOTE, json_error, plain_http_blocks_login
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +25,8 @@ def _is_api() -> bool:
 
 def _csrf_error(error: CSRFError):
     message = f"The request was refused: {error.description}"
+    if plain_http_blocks_login():
+        message += f" {PLAIN_HTTP_NOTE}"
     if _is_api():
         return json_error(400, "csrf_failed", message + " Send the X-CSRFToken header.")
     return render_template("error.html", code=400, message=message), 400

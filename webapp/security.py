@@ -11,8 +11,9 @@ Order of the guards for every request:
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import urlsplit
 
-from flask import Flask, g, jsonify, redirect, request, url_for
+from flask import Flask, current_app, g, jsonify, redirect, request, url_for
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user
 
@@ -85,6 +86,22 @@ def _guard():
     if request.method not in ("GET", "HEAD", "OPTIONS", "TRACE"):
         csrf.protect()
     return None
+
+
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
+PLAIN_HTTP_NOTE = (
+    "This page came over plain HTTP, but the login cookie is set to travel over HTTPS only, "
+    "so the browser will not send it back and logging in cannot work. Serve qbsync over HTTPS "
+    "(recommended), or on a trusted network only set QBSYNC_SECURE_COOKIES=false."
+)
+
+
+def plain_http_blocks_login() -> bool:
+    """The login cookie is Secure but this request came over plain HTTP from a host the
+    browser does not treat as secure (it does treat localhost so): no login can stick."""
+    if not current_app.config.get("SESSION_COOKIE_SECURE") or request.is_secure:
+        return False
+    return (urlsplit(f"//{request.host}").hostname or "") not in LOOPBACK_HOSTS
 
 
 def _authenticate_token(header: str):

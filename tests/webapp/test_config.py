@@ -108,3 +108,28 @@ def test_production_app_trusts_one_proxy_hop(monkeypatch, tmp_path):
     direct = client.get("/api/v1/health", base_url=plain)
     assert "Strict-Transport-Security" in proxied.headers
     assert "Strict-Transport-Security" not in direct.headers
+
+
+def test_production_over_plain_http_says_why_login_cannot_work(monkeypatch, tmp_path):
+    """On a LAN without HTTPS the Secure login cookie never comes back: say so, and how to fix."""
+    for name, value in PRODUCTION_ENV.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("QBSYNC_MODE", "production")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/p.db"})
+    client = app.test_client()
+    lan, https, loopback = "http://192.0.2.2:8080", "https://qbsync.example", "http://127.0.0.1"
+    page = client.get("/login", base_url=lan).get_data(as_text=True)
+    assert "plain HTTP" in page and "QBSYNC_SECURE_COOKIES=false" in page
+    # the login it refuses (no CSRF session: the cookie never came back) says the same
+    refused = client.post("/login", base_url=lan, data={"email": "a@example.com",
+                                                        "password": "x" * 10})
+    assert refused.status_code == 400
+    assert "QBSYNC_SECURE_COOKIES=false" in refused.get_data(as_text=True)
+    # over HTTPS (also behind the proxy) and on this machine itself there is nothing to say
+    for base, headers in ((https, {}), (lan, {"X-Forwarded-Proto": "https"}), (loopback, {})):
+        page = client.get("/login", base_url=base, headers=headers).get_data(as_text=True)
+        assert "plain HTTP" not in page, base
+    monkeypatch.setenv("QBSYNC_SECURE_COOKIES", "false")
+    relaxed = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/p.db"})
+    assert "plain HTTP" not in relaxed.test_client().get("/login", base_url=lan).get_data(
+        as_text=True)

@@ -13,6 +13,7 @@ from wtforms.validators import DataRequired, Email, Length
 from webapp.extensions import commit_bookkeeping, db
 from webapp.models.auth import User
 from webapp.models.types import utcnow
+from webapp.security import PLAIN_HTTP_NOTE, plain_http_blocks_login
 
 bp = Blueprint("auth", __name__)
 
@@ -49,7 +50,8 @@ def login():
             return redirect(next_url)
         flash("That email and password do not match an active account.", "danger")
     status = 400 if request.method == "POST" else 200
-    return render_template("auth/login.html", form=form), status
+    note = PLAIN_HTTP_NOTE if plain_http_blocks_login() else ""
+    return render_template("auth/login.html", form=form, plain_http_note=note), status
 
 
 @bp.route("/logout", methods=["POST"])
