@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import shlex
 import signal
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -104,6 +106,12 @@ def test_honcho_start_serves_the_app_and_a_session_completes_over_the_api(
         counts = httpx.get(f"{sim.url}/_sim/counts").json()
         customers = next(o for o in doc["objects"] if o["name"] == "customer")
         assert customers["created"] == counts["customers"]
+        # And a connection a dashboard polls on every 2 s stays open between polls (gunicorn's
+        # default keep-alive of 2 s closed it just as the next poll came: a reset now and then)
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+            assert _get_health(conn).startswith(b"HTTP/1.1 200")
+            time.sleep(3)
+            assert _get_health(conn).startswith(b"HTTP/1.1 200")
         # And a token wrongly sent in a query string is refused, and not written to the log
         leaked = httpx.get(f"http://127.0.0.1:{port}/api/v1/status?token={token}", timeout=10)
         assert leaked.status_code in (400, 401)
@@ -114,6 +122,23 @@ def test_honcho_start_serves_the_app_and_a_session_completes_over_the_api(
     log = log_path.read_text()
     assert "Killing worker process" not in log
     assert '"GET /api/v1/status HTTP/1.1"' in log and token not in log
+
+
+def _get_health(conn: socket.socket) -> bytes:
+    """One keep-alive request on `conn`; the whole response (b"" if the server closed it)."""
+    conn.sendall(b"GET /api/v1/health HTTP/1.1\r\nHost: qbsync.test\r\n\r\n")
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(4096)
+        if not chunk:
+            return data
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = int(next(line.split(b":")[1] for line in head.split(b"\r\n")
+                      if line.lower().startswith(b"content-length")))
+    while len(body) < length:
+        body += conn.recv(4096)
+    return data
 
 
 def _healthy(http: httpx.Client) -> bool:
