@@ -18,7 +18,7 @@ from qbdsim.cli import sim_cli
 from webapp import ConfigError, create_app
 from webapp.extensions import db
 from webapp.models.auth import ApiToken, User
-from webapp.models.sync import COMPLETED, ENDED_STATUSES, RUNNING
+from webapp.models.sync import CANCELLED, COMPLETED, ENDED_STATUSES, RUNNING
 from webapp.models.types import utcnow
 from webapp.sync import manager
 
@@ -163,6 +163,10 @@ def users_enable(email: str) -> None:
     user.active = True
     db.session.commit()
     click.echo(f"{user.email} may log in again")
+    live = [t for t in user.tokens if t.revoked_at is None]
+    if live:
+        ids = ", ".join(str(t.id) for t in live)
+        click.echo(f"their API tokens work again too ({ids}); `qbsync tokens revoke ID` stops one")
 
 
 @cli.group()
@@ -258,14 +262,11 @@ def sync_start(objects: str | None, full: bool, wait: bool, if_idle: bool) -> No
         raise click.BadParameter(str(error), param_hint="--objects") from None
     except manager.SessionAlreadyActive as error:
         active = error.active
-        if if_idle and active is not None and not manager.unattended(active):
+        if if_idle and active is not None and not error.unattended:
             click.echo(f"session {active.id} is {active.status}; nothing started")
             return
-        if active is not None and manager.unattended(active):
-            raise click.ClickException(
-                f"{error}, but no worker has reported on it for over "
-                f"{int(manager.STALLED_AFTER.total_seconds() // 60)} minutes: is a worker "
-                "running? `qbsync sync cancel` ends it") from None
+        if error.unattended:
+            raise click.ClickException(f"{error}; `qbsync sync cancel` ends it") from None
         raise click.ClickException(f"{error}; `qbsync sync cancel` stops it") from None
     app = current_app._get_current_object()
     in_process = not app.config.get("REDIS_URL")
@@ -353,11 +354,15 @@ def sync_cancel() -> None:
     if session is None:
         raise click.ClickException("no sync is running")
     try:
-        manager.cancel_session(session.id)
+        session = manager.cancel_session(session.id)
     except manager.SessionEnded as error:  # it ended between the read and the cancel
         raise click.ClickException(
             f"session {session.id} already ended ({error.session.status})") from None
-    click.echo(f"session {session.id}: cancel requested; it stops within one page")
+    if session.status == CANCELLED:  # no worker was attending it: ended at once
+        click.echo(f"session {session.id}: cancelled (no worker had reported on it for over "
+                   f"{manager.STALLED_MINUTES} minutes)")
+    else:
+        click.echo(f"session {session.id}: cancel requested; it stops within one page")
 
 
 # --- demo -------------------------------------------------------------------------------------

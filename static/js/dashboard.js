@@ -268,6 +268,12 @@ document.addEventListener("alpine:init", () => {
     get hasAlert() { return this.alert !== ""; },
     // A sync under way while QuickBooks does not answer: said on the sync, not only in the header.
     get quickbooksDown() { return this.sessionActive && !this.quickbooks.reachable; },
+    // No estimate while nothing can move: no worker attending, or QuickBooks not answering.
+    get timeLeft() {
+      if (this.current.stalled) return "Waiting for a worker";
+      if (this.quickbooksDown) return "Waiting for QuickBooks";
+      return this.current.timeLeft;
+    },
     get noSessionYet() { return this.loaded && !this.hasSession && !this.hasAlert; },
     get hasNotice() { return this.notice !== "" && !this.hasAlert; },
   }));

@@ -71,6 +71,17 @@
     return `${fmt.number(doc.processed_records)} ${of} ${fmt.number(doc.total_records)} records`;
   }
 
+  /** What to say of an active session no worker is attending, and what staff can do. */
+  function stalledNote(doc) {
+    if (!doc.stalled) return "";
+    if (doc.status === "pending") {
+      return "No worker has picked this sync up yet. Check that a worker is running: the sync "
+        + "starts when one does. Cancel ends it now.";
+    }
+    return "The worker has not reported for a while. Check that a worker is running: the sync "
+      + "carries on from its last saved point when one picks it up. Cancel ends it now.";
+  }
+
   /** Everything the templates show about one session. `rate` is records/s or null. */
   function session(doc, names, rate) {
     const withErrors = doc.status === "completed" && doc.error_count > 0;
@@ -97,8 +108,7 @@
       ended: !active,
       cancelling: doc.status === "cancelling",
       stalled: Boolean(doc.stalled),
-      stalledNote: doc.stalled ? "The worker has not reported for a while. The sync carries on "
-        + "from its last saved point when a worker picks it up again." : "",
+      stalledNote: stalledNote(doc),
       cancelNote: doc.status === "cancelling"
         ? "Stopping after the current page. Records already saved are kept." : "",
       modeLabel: doc.mode === "full" ? "Full (everything)" : "Incremental (changes only)",

@@ -86,7 +86,11 @@ def test_a_scheduled_start_skips_quietly_while_a_sync_runs_but_not_a_stuck_one(e
         result = run(embedded_app, "sync", "start", *args)
         assert result.exit_code == 1
         assert "no worker has reported on it" in result.output
-        assert "is a worker running?" in result.output
+        assert "check that a worker is running" in result.output
+    # And cancelling it says it ended at once, since no worker would ever end it
+    result = run(embedded_app, "sync", "cancel")
+    assert result.exit_code == 0
+    assert f"session {active.id}: cancelled (no worker had reported on it" in result.output
 
 
 def test_sync_status_shows_the_latest_session(embedded_app):

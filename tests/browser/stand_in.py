@@ -3,11 +3,13 @@ session through the same lifecycle steps the workers take and writes the counts 
 
 from __future__ import annotations
 
+from flask import current_app
 from sqlalchemy import select
 
 from webapp.extensions import db
 from webapp.models import SyncError, SyncObjectRun, SyncSession
 from webapp.sync import lifecycle, manager
+from webapp.sync.contact import contact_log
 
 
 def start(objects: list[str], mode: str = "incremental", by: str = "tool") -> int:
@@ -33,6 +35,8 @@ def report(session_id: int, name: str, *, record: str | None = None, label: str 
     session.current_object, session.current_record_id = name, record
     session.current_record_label = label
     db.session.commit()
+    # the worker just read that page from QuickBooks: /status says it is reachable
+    contact_log().record(current_app.config.get("CONDUCTOR_END_USER_ID") or "", True)
 
 
 def fail_record(session_id: int, name: str, qb_id: str, message: str,
@@ -57,6 +61,17 @@ def finish(session_id: int) -> str:
 
 def status(session_id: int) -> str:
     return db.session.get(SyncSession, session_id, populate_existing=True).status
+
+
+def queued_long_ago(session_id: int, minutes_ago: float) -> None:
+    """Pretend the session was queued `minutes_ago`, and no worker has picked it up since."""
+    from datetime import timedelta
+
+    from webapp.models.types import utcnow
+
+    db.session.get(SyncSession, session_id).created_at = utcnow() - timedelta(
+        minutes=minutes_ago)
+    db.session.commit()
 
 
 def heartbeat(session_id: int, name: str, minutes_ago: float) -> None:

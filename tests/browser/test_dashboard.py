@@ -213,8 +213,19 @@ def test_a_worker_that_went_quiet_is_pointed_out(page, live):
     live.db(lambda: stand_in.heartbeat(sid, "customer", minutes_ago=5))
     # Then the dashboard says so in plain words, on the session and on the object
     expect(page.get_by_test_id("stalled-note")).to_contain_text(
-        "The worker has not reported for a while")
+        "The worker has not reported for a while. Check that a worker is running")
     expect(page.locator("[data-object=customer]")).to_contain_text("No news from the worker")
+    expect(page.get_by_test_id("time-left")).to_have_text("Waiting for a worker")
+
+
+def test_a_sync_no_worker_picked_up_is_pointed_out(page, live):
+    # Given a sync queued minutes ago that no worker has picked up (none is running)
+    sid = live.db(lambda: stand_in.start(["customer"]))
+    live.db(lambda: stand_in.queued_long_ago(sid, minutes_ago=5))
+    # Then the dashboard says so, and what to do
+    expect(page.get_by_test_id("stalled-note")).to_contain_text(
+        "No worker has picked this sync up yet. Check that a worker is running")
+    expect(page.get_by_test_id("cancel")).to_be_enabled()
 
 
 def test_quickbooks_not_answering_during_a_sync_is_said_on_the_sync(page, live):
@@ -226,6 +237,7 @@ def test_quickbooks_not_answering_during_a_sync_is_said_on_the_sync(page, live):
     expect(page.get_by_test_id("qb-down-note")).to_contain_text(
         "QuickBooks is not answering: it may be closed")
     expect(page.get_by_test_id("qb-down-note")).to_contain_text("tries again on its own")
+    expect(page.get_by_test_id("time-left")).to_have_text("Waiting for QuickBooks")
     # And once the sync has ended, the note goes with it
     live.db(lambda: stand_in.complete(sid, "customer"))
     live.db(lambda: stand_in.finish(sid))

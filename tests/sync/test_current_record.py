@@ -17,7 +17,9 @@ def test_each_page_names_its_last_record_by_ref_number_or_name(sync_app, sim):
         session = db.session.get(SyncSession, run.session_id)
         seen.append((run.object_name, session.current_record_id, session.current_record_label))
 
-    sync(["sales_order"], on_progress=on_progress)
+    doc = sync(["sales_order"], on_progress=on_progress)
+    # (once it has completed, nothing is current)
+    assert doc["current_record_id"] is doc["current_record_label"] is None
     # Then after every page the session named the record by what people know it by
     pages = {name: [(i, label) for n, i, label in seen if n == name and i]
              for name in ("customer", "sales_order")}

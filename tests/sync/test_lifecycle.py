@@ -99,3 +99,44 @@ def test_a_cancel_of_a_session_with_a_live_worker_waits_for_it(any_sync_app):
     run.status, run.started_at, run.heartbeat_at = RUNNING, utcnow(), utcnow()
     db.session.commit()
     assert manager.cancel_session(session.id).status == "cancelling"
+
+
+def _age(session_id: int, minutes: float) -> None:
+    """Every sign of a worker on the session moved `minutes` into the past."""
+    session = db.session.get(SyncSession, session_id)
+    for obj in [session, *session.object_runs]:
+        for name in ("created_at", "started_at", "heartbeat_at", "finished_at"):
+            if getattr(obj, name, None) is not None:
+                setattr(obj, name, getattr(obj, name) - timedelta(minutes=minutes))
+    db.session.commit()
+
+
+def test_a_cancel_whose_worker_then_died_ends_once_nobody_attends_it(any_sync_app):
+    # Given a running session with a live worker, asked to cancel (so it waits for the worker)
+    session = manager.start_session(["customer"])
+    session.status = RUNNING
+    run = session.object_runs[0]
+    run.status, run.started_at, run.heartbeat_at = RUNNING, utcnow(), utcnow()
+    db.session.commit()
+    assert manager.cancel_session(session.id).status == "cancelling"
+    assert manager.active_session().id == session.id  # the worker may still end it
+    # When the worker dies then, and nothing is heard of it for minutes
+    _age(session.id, 3)
+    # Then the next look at the active session ends it cancelled, and a new sync can start
+    assert manager.active_session() is None
+    assert db.session.get(SyncSession, session.id).status == "cancelled"
+    assert manager.start_session(["customer"]).status == PENDING
+
+
+def test_a_session_no_worker_picked_up_is_marked_stalled_and_refusals_say_why(any_sync_app):
+    # Given a sync queued three minutes ago that no worker has picked up
+    session = manager.start_session(["customer"])
+    assert manager.session_document(session)["stalled"] is False
+    _age(session.id, 3)
+    # Then its document says stalled, and a second start is refused saying what to check
+    assert manager.session_document(manager.active_session())["stalled"] is True
+    with pytest.raises(manager.SessionAlreadyActive, match="check that a worker is running"):
+        manager.start_session(["vendor"])
+    # And the refusal used up no session number
+    manager.cancel_session(session.id)
+    assert manager.start_session(["vendor"]).id == session.id + 1

@@ -106,8 +106,9 @@ def test_disabling_a_user_logs_them_out_and_refuses_their_tokens(app, client):
     assert refused.exit_code == 1 and "is disabled" in refused.output
     reset = run(app, "users", "set-password", "clerk@example.com", "--password", "new long pw")
     assert reset.exit_code == 0 and "still disabled" in reset.output
-    # And enabling them lets the token back in
-    assert run(app, "users", "enable", "clerk@example.com").exit_code == 0
+    # And enabling them lets the token back in, and says so
+    enabled = run(app, "users", "enable", "clerk@example.com")
+    assert enabled.exit_code == 0 and "API tokens work again too" in enabled.output
     assert app.test_client().get("/api/v1/objects", headers=auth).status_code == 200
 
 

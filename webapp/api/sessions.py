@@ -61,9 +61,11 @@ def start_session(body: StartSessionRequest):
     except manager.SessionAlreadyActive as error:
         active = error.active
         which = f"session {active.id} is {active.status}" if active else "another sync is active"
+        advice = (f"but no worker has reported on it for over {manager.STALLED_MINUTES} minutes: "
+                  "check that a worker is running, or cancel it" if error.unattended
+                  else "wait for it to end or cancel it first")
         raise ApiError(409, "session_active",
-                       f"A sync is already in progress ({which}); wait for it to end or cancel "
-                       "it first.") from None
+                       f"A sync is already in progress ({which}); {advice}.") from None
     location = url_for("api.get_session", session_id=session.id)
     return 202, manager.session_document(session), {"Location": location}
 

@@ -116,7 +116,8 @@ def finish_session(session_id: int) -> SyncSession | None:
     now = utcnow()
     session.status, session.completed_at = COMPLETED, now
     session.progress_percentage = 100
-    session.current_object = None
+    # Nothing is current once it has all been done (a failed session keeps where it stopped).
+    session.current_object = session.current_record_id = session.current_record_label = None
     for state in db.session.scalars(select(SyncState).where(
             SyncState.end_user_id == session.end_user_id,
             SyncState.object_name.in_([r.object_name for r in session.object_runs]))):

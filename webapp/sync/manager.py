@@ -41,6 +41,7 @@ DEFAULT_PAGE_LIMIT = 20
 # A running object's worker writes a heartbeat with every page; silence this long means the
 # worker vanished (its message comes back to another worker, and the object resumes).
 STALLED_AFTER = timedelta(minutes=2)
+STALLED_MINUTES = int(STALLED_AFTER.total_seconds() // 60)
 
 __all__ = [
     "InvalidCursor",
@@ -68,8 +69,12 @@ class SessionAlreadyActive(Exception):
 
     def __init__(self, active: SyncSession | None):
         self.active = active
+        # No worker has shown a sign of life on it for a while: waiting will not help.
+        self.unattended = active is not None and unattended(active)
         which = f" (session {active.id}, {active.status})" if active else ""
-        super().__init__(f"a sync is already pending or running{which}")
+        stuck = (f", but no worker has reported on it for over {STALLED_MINUTES} minutes: "
+                 "check that a worker is running, or cancel it" if self.unattended else "")
+        super().__init__(f"a sync is already pending or running{which}{stuck}")
 
 
 class SessionNotFound(LookupError):
@@ -108,6 +113,9 @@ def start_session(
         raise InvalidMode(mode)
     selected = list(dict.fromkeys(objects or []))
     plan = registry.plan(selected)
+    active = active_session()
+    if active is not None:  # refused before the insert: no session number is used up
+        raise SessionAlreadyActive(active)
     session = SyncSession(
         end_user_id=end_user_id(),
         status=PENDING,
@@ -179,11 +187,21 @@ def get_session(session_id: int) -> SyncSession:
 
 
 def active_session() -> SyncSession | None:
-    return db.session.scalar(
+    """The pending or running session, if any.
+
+    A session asked to cancel that no worker has shown a sign of life on since (the worker
+    died after the cancel was asked for) is ended here: nobody else would ever end it, and it
+    would hold Start disabled until a worker came back.
+    """
+    session = db.session.scalar(
         select(SyncSession)
         .where(SyncSession.end_user_id == end_user_id(), SyncSession.status.in_(ACTIVE_STATUSES))
         .order_by(SyncSession.id.desc())
     )
+    if session is not None and session.status == CANCELLING and unattended(session):
+        lifecycle.end_cancelled(session.id)
+        return None
+    return session
 
 
 def current_session() -> SyncSession | None:
@@ -341,7 +359,9 @@ def session_document(session: SyncSession) -> dict[str, Any]:
         "progress_percentage": progress_percentage(session),
         "error_count": session.error_count,
         "cancel_requested": session.cancel_requested_at is not None,
-        "stalled": session.is_active and any(is_stalled(r) for r in runs),
+        # An object's worker went quiet, or no worker has picked the session up at all.
+        "stalled": session.is_active and (any(is_stalled(r) for r in runs)
+                                          or unattended(session)),
         "failure_reason": session.failure_reason,
         "created_by": session.created_by,
         "objects": [object_document(r) for r in runs],

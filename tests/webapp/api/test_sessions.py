@@ -110,6 +110,19 @@ def test_start_while_one_is_active_is_409_naming_it(token_client, bearer):
     assert f"session {first['id']}" in error["message"]
 
 
+def test_start_while_one_no_worker_attends_is_409_saying_what_to_check(token_client, bearer,
+                                                                        make_session):
+    stuck = make_session("pending", age_s=600)
+    response = token_client.post("/api/v1/sessions", headers=bearer, json={})
+    assert response.status_code == 409
+    message = _error(response)["message"]
+    assert f"session {stuck.id} is pending" in message
+    assert "no worker has reported on it for over 2 minutes" in message
+    assert "check that a worker is running, or cancel it" in message
+    current = token_client.get("/api/v1/sessions/current", headers=bearer).get_json()
+    assert current["stalled"] is True
+
+
 def test_start_after_the_last_one_ended_is_accepted(token_client, bearer, make_session):
     make_session("cancelled")
     assert token_client.post("/api/v1/sessions", headers=bearer, json={}).status_code == 202
