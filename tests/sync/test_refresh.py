@@ -27,12 +27,16 @@ def test_stock_and_balances_follow_transactions_without_a_full_sync(sync_app, si
     item_id, customer_id = line["item"]["id"], invoice["customer"]["id"]
     doc = sync()  # incremental
     assert doc["status"] == "completed", doc["failure_reason"]
+    # the rows QuickBooks recomputed count as updated, with their own objects
+    counts = objects_by_name(doc)
+    assert counts["invoice"]["updated"] == 1 and counts["customer"]["updated"] >= 1
     resource = {"inventory": "inventory-items"}.get(db.session.scalar(
         select(Item.item_type).where(Item.qb_id == item_id)))
     if resource:
         wire = qb.list_page(resource, {"ids": [item_id]})["data"][0]
         local = db.session.scalar(select(Item.quantity_on_hand).where(Item.qb_id == item_id))
         assert local == Decimal(str(wire["quantityOnHand"]))
+        assert counts["item"]["updated"] >= 1  # its stock moved
     wire = qb.list_page("customers", {"ids": [customer_id]})["data"][0]
     local = db.session.scalar(select(Customer.balance).where(Customer.qb_id == customer_id))
     assert local == Decimal(wire["balance"])

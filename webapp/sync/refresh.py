@@ -298,6 +298,16 @@ def renamed(ctx: PullContext) -> int:
     return rewritten
 
 
+def _count_updated(ctx: PullContext, target: str, updated: int) -> None:
+    """Rows of `target` this run changed in the WMS count as updated: with that object's run
+    when the session has one (a customer's balance, with customers), else with this run. They
+    go into the same commit as the batch's checkpoint, so a resumed run counts none twice."""
+    if not updated:
+        return
+    run = next((r for r in ctx.session.object_runs if r.object_name == target), ctx.run)
+    run.updated += updated
+
+
 def _place(target: str, resource: str, qb_id: str) -> tuple:
     return TARGETS.index(target), resource, qb_id
 
@@ -327,6 +337,7 @@ def refresh(ctx: PullContext) -> int:
                 records, _gone = ctx.resolver.lookup(resource, chunk)
                 result = ctx.writer.write(target_obj, resource, records)
                 rewritten += result.updated
+                _count_updated(ctx, target, result.updated)
                 read = [r["id"] for r in records if isinstance(r.get("id"), str)]
                 if read:  # unchanged ones too: they are known fresh as of now
                     db.session.execute(update(table).where(table.c.qb_id.in_(read))
