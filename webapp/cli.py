@@ -23,12 +23,21 @@ from webapp.models.types import utcnow
 from webapp.sync import manager
 
 
+class SettingsMissing(NoAppException):
+    """The settings are incomplete: said plainly (exit 1), not as a misused command line."""
+
+    exit_code = 1
+
+    def show(self, file=None) -> None:
+        click.echo(f"Error: {self.format_message()}", file=file, err=True)
+
+
 def _build_app(config: dict | None = None) -> Flask:
     try:
         return create_app(config)
     except ConfigError as error:
-        # A ClickException, not an exit: `qbsync --help` still lists every command.
-        raise NoAppException(str(error)) from None
+        # Flask's own "no app" error, not an exit: `qbsync --help` still lists every command.
+        raise SettingsMissing(str(error)) from None
 
 
 cli = FlaskGroup(
@@ -313,10 +322,13 @@ def _progress_line(doc: dict) -> str:
     line = f"session {doc['id']}: {doc['status']} {doc['progress_percentage']}%"
     running = [o for o in doc["objects"] if o["status"] == RUNNING]
     for run in running:
-        total = run["total"] if run["total"] is not None else "?"
-        line += f" · {run['name']} {run['processed']}/{total}"
+        # a floor while it runs: items and adjustments announce their total a part at a time
+        total = f"of at least {run['total']}" if run["total"] is not None else "so far"
+        line += f" · {run['name']} {run['processed']} {total}"
         if run.get("stalled"):
             line += " (stalled: no word from its worker for over two minutes)"
+    if doc.get("stalled") and not any(run.get("stalled") for run in running):
+        line += " · no worker has reported on it for over two minutes: is one running?"
     if doc["cancel_requested"] and doc["status"] not in ENDED_STATUSES:
         line += " · cancel requested"
     return line

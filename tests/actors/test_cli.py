@@ -101,6 +101,18 @@ def test_sync_status_shows_the_latest_session(embedded_app):
     assert "session 1: completed 100%" in result.output and "vendor" in result.output
 
 
+def test_sync_status_of_a_running_sync_gives_totals_as_floors(embedded_app):
+    from webapp.sync import lifecycle
+
+    session = manager.start_session(["item"])
+    run_ = lifecycle.begin_object(session.id, "vendor")
+    run_.total, run_.processed = 280, 150
+    db.session.commit()
+    result = run(embedded_app, "sync", "status")
+    # items and adjustments announce their totals a part at a time: what is known is a floor
+    assert "vendor 150 of at least 280" in result.output
+
+
 def test_sync_cancel_stops_the_active_sync(embedded_app, sim):
     assert run(embedded_app, "sync", "cancel").exit_code == 1  # nothing to cancel
     session = manager.start_session(None)  # queued; no worker yet
