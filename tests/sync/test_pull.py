@@ -132,14 +132,20 @@ def test_incremental_sync_changes_exactly_the_edited_rows(any_sync_app, sim):
     owner = {"customers": "customer", "vendors": "vendor", "sales-orders": "sales_order",
              "purchase-orders": "purchase_order", "invoices": "invoice",
              "inventory-adjustments": "inventory_adjustment"}
-    # every edited record was updated; beyond them, only items and customers whose stock or
-    # balance QuickBooks recomputed because of an edited transaction
+    # every edited record was updated; beyond them, only items, customers and sales orders
+    # whose stock, balance or invoiced quantities QuickBooks recomputed because of an edited
+    # transaction: each counted with its own object, as many as its rows that changed
     updated_rows = sum(r["updated"] for r in runs.values())
     assert doc["status"] == "completed", doc["failure_reason"]
     assert updated_rows >= len(changed)
-    for name in ("vendor", "sales_order", "purchase_order", "invoice", "inventory_adjustment"):
+    for name in ("vendor", "purchase_order", "invoice", "inventory_adjustment"):
         edited = {t["id"] for t in touched if owner.get(t["resource"]) == name}
         assert runs[name]["updated"] == len(edited), name
+    after = snapshot()
+    for name, table in (("sales_order", "wms_sales_order"), ("customer", "wms_customer")):
+        edited = {t["id"] for t in touched if owner.get(t["resource"]) == name}
+        rewritten = len(set(after[table]) - set(before[table]))
+        assert runs[name]["updated"] == rewritten >= len(edited), name
     assert runs["invoice"]["deleted"] == 1
     assert db.session.scalar(select(Invoice.qb_deleted_at).where(
         Invoice.qb_id == deleted[0]["id"])) is not None
