@@ -90,9 +90,11 @@ def _guard():
 
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
 PLAIN_HTTP_NOTE = (
-    "This page came over plain HTTP, but the login cookie is set to travel over HTTPS only, "
-    "so the browser will not send it back and logging in cannot work. Serve qbsync over HTTPS "
-    "(recommended), or on a trusted network only set QBSYNC_SECURE_COOKIES=false."
+    "This page seems to have come over plain HTTP. If the address starts with http://, the "
+    "browser will not send back the login cookie (it is set to travel over HTTPS only), so "
+    "logging in cannot work: serve qbsync over HTTPS (recommended), or on a trusted network "
+    "only set QBSYNC_SECURE_COOKIES=false. If it starts with https://, a proxy in front of "
+    "qbsync is not saying so (X-Forwarded-Proto; see QBSYNC_PROXY_COUNT)."
 )
 
 

@@ -131,8 +131,15 @@ document.addEventListener("alpine:init", () => {
       return "";
     },
     get startLabel() { return this.starting ? "Starting…" : "Start sync"; },
-    get cancelDisabled() { return this.cancelSent || !this.sessionActive || this.current.cancelling; },
-    get cancelLabel() { return this.cancelSent || (this.hasSession && this.current.cancelling) ? "Cancelling…" : "Cancel sync"; },
+    // A cancel no worker is left to honour can be asked again: the server then ends it at once.
+    get cancelStuck() { return this.sessionActive && this.current.cancelling && this.current.stalled; },
+    get cancelDisabled() {
+      return this.cancelSent || !this.sessionActive || (this.current.cancelling && !this.cancelStuck);
+    },
+    get cancelLabel() {
+      if (this.cancelStuck && !this.cancelSent) return "End it now";
+      return this.cancelSent || (this.hasSession && this.current.cancelling) ? "Cancelling…" : "Cancel sync";
+    },
 
     async start() {
       if (this.startDisabled) return;
@@ -268,10 +275,10 @@ document.addEventListener("alpine:init", () => {
     get hasAlert() { return this.alert !== ""; },
     // A sync under way while QuickBooks does not answer: said on the sync, not only in the header.
     get quickbooksDown() { return this.sessionActive && !this.quickbooks.reachable; },
-    // No estimate while nothing can move: no worker attending, or QuickBooks not answering.
+    // No estimate while nothing can move: QuickBooks not answering, or no worker attending.
     get timeLeft() {
-      if (this.current.stalled) return "Waiting for a worker";
       if (this.quickbooksDown) return "Waiting for QuickBooks";
+      if (this.current.stalled) return "Waiting for a worker";
       return this.current.timeLeft;
     },
     get noSessionYet() { return this.loaded && !this.hasSession && !this.hasAlert; },

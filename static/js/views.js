@@ -76,10 +76,14 @@
     if (!doc.stalled) return "";
     if (doc.status === "pending") {
       return "No worker has picked this sync up yet. Check that a worker is running: the sync "
-        + "starts when one does. Cancel ends it now.";
+        + "starts when one does.";
+    }
+    if (doc.status === "cancelling") {
+      return "No worker has reported on this sync since it was asked to stop, so nothing will "
+        + "end it: “End it now” on the dashboard ends it here.";
     }
     return "The worker has not reported for a while. Check that a worker is running: the sync "
-      + "carries on from its last saved point when one picks it up. Cancel ends it now.";
+      + "carries on from its last saved point when one picks it up.";
   }
 
   /** Everything the templates show about one session. `rate` is records/s or null. */

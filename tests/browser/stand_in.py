@@ -63,15 +63,22 @@ def status(session_id: int) -> str:
     return db.session.get(SyncSession, session_id, populate_existing=True).status
 
 
-def queued_long_ago(session_id: int, minutes_ago: float) -> None:
-    """Pretend the session was queued `minutes_ago`, and no worker has picked it up since."""
+def worker_gone(session_id: int, minutes_ago: float) -> None:
+    """Pretend every sign of a worker on the session (queued, started, heartbeats) is
+    `minutes_ago` older: no worker has attended it since."""
     from datetime import timedelta
 
-    from webapp.models.types import utcnow
-
-    db.session.get(SyncSession, session_id).created_at = utcnow() - timedelta(
-        minutes=minutes_ago)
+    session = db.session.get(SyncSession, session_id)
+    for row in [session, *session.object_runs]:
+        for name in ("created_at", "started_at", "heartbeat_at", "finished_at"):
+            if getattr(row, name, None) is not None:
+                setattr(row, name, getattr(row, name) - timedelta(minutes=minutes_ago))
     db.session.commit()
+
+
+def cancel(session_id: int) -> None:
+    """Cancel as the API does (a worker that seems alive must honour it)."""
+    manager.cancel_session(session_id)
 
 
 def heartbeat(session_id: int, name: str, minutes_ago: float) -> None:

@@ -210,6 +210,7 @@ def test_a_worker_that_went_quiet_is_pointed_out(page, live):
     # Given a running sync whose worker stopped reporting minutes ago
     sid = live.db(lambda: stand_in.start(["customer"]))
     live.db(lambda: stand_in.begin(sid, "customer", total=100))
+    live.db(lambda: stand_in.report(sid, "customer", processed=10, created=10))
     live.db(lambda: stand_in.heartbeat(sid, "customer", minutes_ago=5))
     # Then the dashboard says so in plain words, on the session and on the object
     expect(page.get_by_test_id("stalled-note")).to_contain_text(
@@ -221,11 +222,30 @@ def test_a_worker_that_went_quiet_is_pointed_out(page, live):
 def test_a_sync_no_worker_picked_up_is_pointed_out(page, live):
     # Given a sync queued minutes ago that no worker has picked up (none is running)
     sid = live.db(lambda: stand_in.start(["customer"]))
-    live.db(lambda: stand_in.queued_long_ago(sid, minutes_ago=5))
+    live.db(lambda: stand_in.worker_gone(sid, minutes_ago=5))
     # Then the dashboard says so, and what to do
     expect(page.get_by_test_id("stalled-note")).to_contain_text(
         "No worker has picked this sync up yet. Check that a worker is running")
     expect(page.get_by_test_id("cancel")).to_be_enabled()
+
+
+def test_a_cancel_whose_worker_died_can_be_ended_from_the_dashboard(page, live):
+    # Given a running sync asked to stop, whose worker then died (nothing heard for minutes)
+    sid = live.db(lambda: stand_in.start(["customer"]))
+    live.db(lambda: stand_in.begin(sid, "customer", total=100))
+    live.db(lambda: stand_in.cancel(sid))
+    expect(page.get_by_test_id("current-status")).to_have_text("Cancelling…")
+    expect(page.get_by_test_id("cancel")).to_be_disabled()  # the worker may still honour it
+    live.db(lambda: stand_in.worker_gone(sid, minutes_ago=5))
+    # Then the dashboard says nothing will end it, and offers to end it now
+    expect(page.get_by_test_id("stalled-note")).to_contain_text("nothing will end it")
+    button = page.get_by_test_id("cancel")
+    expect(button).to_have_text("End it now")
+    button.click()
+    # And it ends cancelled, and a new sync can be started
+    expect(page.get_by_test_id("current-status")).to_have_text("Cancelled")
+    _checkbox(page, "Customers").check()
+    expect(page.get_by_test_id("start")).to_be_enabled()
 
 
 def test_quickbooks_not_answering_during_a_sync_is_said_on_the_sync(page, live):

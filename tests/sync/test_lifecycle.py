@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from webapp.extensions import db
-from webapp.models.sync import COMPLETED, PENDING, RUNNING, SyncSession
+from webapp.models.sync import COMPLETED, PENDING, RUNNING, SyncObjectRun, SyncSession
 from webapp.models.types import utcnow
 from webapp.sync import lifecycle, manager
 from webapp.sync.flags import cancel_flags
@@ -122,10 +122,30 @@ def test_a_cancel_whose_worker_then_died_ends_once_nobody_attends_it(any_sync_ap
     assert manager.active_session().id == session.id  # the worker may still end it
     # When the worker dies then, and nothing is heard of it for minutes
     _age(session.id, 3)
-    # Then the next look at the active session ends it cancelled, and a new sync can start
-    assert manager.active_session() is None
-    assert db.session.get(SyncSession, session.id).status == "cancelled"
+    # Then looking at it changes nothing (reads never write: a poll must not wait on a lock)
+    assert manager.active_session().status == "cancelling"
+    assert manager.session_document(manager.active_session())["stalled"] is True
+    # But the next start ends it cancelled, and starts
     assert manager.start_session(["customer"]).status == PENDING
+    assert db.session.get(SyncSession, session.id).status == "cancelled"
+
+
+def test_cancelling_again_ends_a_cancel_nobody_attends(any_sync_app):
+    session = manager.start_session(["customer"])
+    manager.cancel_session(session.id)
+    _age(session.id, 3)
+    assert manager.cancel_session(session.id).status == "cancelled"
+
+
+def test_a_late_cancel_does_not_overwrite_how_the_session_ended(any_sync_app):
+    # Given a session its worker has just failed (retries used up)
+    session = manager.start_session(["customer"])
+    lifecycle.fail_session(session.id, "QuickBooks could not be reached.")
+    # When a cancel read just before that ends it "cancelled"
+    lifecycle.end_cancelled(session.id)
+    # Then it stays failed, with its reason
+    ended = db.session.get(SyncSession, session.id, populate_existing=True)
+    assert ended.status == "failed" and ended.failure_reason == "QuickBooks could not be reached."
 
 
 def test_a_session_no_worker_picked_up_is_marked_stalled_and_refusals_say_why(any_sync_app):
@@ -140,3 +160,33 @@ def test_a_session_no_worker_picked_up_is_marked_stalled_and_refusals_say_why(an
     # And the refusal used up no session number
     manager.cancel_session(session.id)
     assert manager.start_session(["vendor"]).id == session.id + 1
+
+
+def test_a_running_object_beats_while_its_worker_waits_on_quickbooks(any_sync_app):
+    # Given an object whose worker is inside one long QuickBooks request (no page for minutes)
+    from webapp.sync.engine import HeartbeatTicker
+
+    session = manager.start_session(["customer"])
+    run = lifecycle.begin_object(session.id, "customer")
+    _age(session.id, 3)
+    assert manager.unattended(db.session.get(SyncSession, session.id, populate_existing=True))
+
+    def heartbeat():
+        db.session.expire_all()
+        return db.session.get(SyncObjectRun, run.id).heartbeat_at
+
+    stale = heartbeat()
+    # When its heartbeat ticks from the side (here every 50 ms, in life every 30 s)
+    with HeartbeatTicker(db.engine, run.id, every=0.05):
+        deadline = utcnow() + timedelta(seconds=10)
+        while heartbeat() == stale and utcnow() < deadline:
+            threading.Event().wait(0.05)
+        # Then the session does not look abandoned, and a cancel waits for the worker
+        assert heartbeat() > stale
+        session = db.session.get(SyncSession, session.id, populate_existing=True)
+        assert not manager.unattended(session)
+        assert manager.session_document(session)["stalled"] is False
+    # And once the object is done (or its process gone) the beats stop
+    beaten = heartbeat()
+    threading.Event().wait(0.2)
+    assert heartbeat() == beaten

@@ -9,14 +9,17 @@ nothing and repeats at most one page (or one date window) of reads.
 from __future__ import annotations
 
 import gc
+import logging
+import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.engine import Engine
 
 from webapp.extensions import db
-from webapp.models.sync import SyncError, SyncObjectRun, SyncSession, SyncState
+from webapp.models.sync import RUNNING, SyncError, SyncObjectRun, SyncSession, SyncState
 from webapp.models.types import utcnow
 from webapp.sync.base import ADJUSTMENT, LIST, TRANSACTION, SyncObject
 from webapp.sync.conductor import QuickBooks
@@ -29,10 +32,54 @@ from webapp.sync.writer import PageResult, PageWriter
 OVERLAP_MARGIN_S = 120
 DELETED_LIST_MAX_AGE = timedelta(days=89)  # QuickBooks keeps deletions for 90 days
 MESSAGE_MAX = 2000
+# A running object's heartbeat is stamped at least this often, pages or not: a quarter of the
+# two minutes after which a session with no sign of a worker counts as stalled.
+HEARTBEAT_EVERY_S = 30.0
+
+log = logging.getLogger(__name__)
 
 
 class Cancelled(Exception):
     """The session's cancel flag was seen between two pages."""
+
+
+class HeartbeatTicker:
+    """Stamps a running object's heartbeat every `every` seconds from a side thread, on a
+    connection of its own, while the object runs.
+
+    Pages stamp it too, but one page can wait on QuickBooks for minutes (a request's timeout
+    times its retries, then reference lookups), and a live worker must not look dead: a cancel
+    would end its session under it, and a start would be refused as "check the worker". The
+    thread dies with the process, so a heartbeat gone quiet still means no worker is there.
+    """
+
+    def __init__(self, engine: Engine, run_id: int, every: float | None = None) -> None:
+        self.engine, self.run_id = engine, run_id
+        self.every = HEARTBEAT_EVERY_S if every is None else every
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._tick, name=f"heartbeat-run-{run_id}",
+                                        daemon=True)
+
+    def __enter__(self) -> HeartbeatTicker:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._stop.set()
+        # Not waited for long: a beat held up by the page's own locks lands once they go.
+        self._thread.join(timeout=1)
+
+    def _tick(self) -> None:
+        table = SyncObjectRun.__table__
+        while not self._stop.wait(self.every):
+            try:
+                with self.engine.begin() as conn:
+                    conn.execute(update(table)
+                                 .where(table.c.id == self.run_id, table.c.status == RUNNING)
+                                 .values(heartbeat_at=utcnow()))
+            except Exception as error:  # noqa: BLE001 - a missed beat is no failure
+                log.warning("heartbeat of object run %s not written: %s", self.run_id,
+                            type(error).__name__)
 
 
 class PullContext:
@@ -180,11 +227,16 @@ def run_object(session_id: int, object_name: str, qb: QuickBooks, *,
 
 
 def _run_object(session_id, object_name, qb, is_cancelled, on_progress, settings):
-    from webapp.sync import deletions, lists, pulls, refresh
-
     session = db.session.get(SyncSession, session_id)
     run = db.session.scalar(select(SyncObjectRun).where(
         SyncObjectRun.session_id == session_id, SyncObjectRun.object_name == object_name))
+    with HeartbeatTicker(db.engine, run.id):
+        return _pull_object(session, run, object_name, qb, is_cancelled, on_progress, settings)
+
+
+def _pull_object(session, run, object_name, qb, is_cancelled, on_progress, settings):
+    from webapp.sync import deletions, lists, pulls, refresh
+
     obj = registry.get(object_name)
     ctx = PullContext(session, run, obj, qb, is_cancelled, on_progress, settings or {})
     ctx.check_cancel()

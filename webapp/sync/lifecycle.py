@@ -6,10 +6,11 @@ A session is failed exactly once; the cancel flag is removed when a session ends
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 
 from webapp.extensions import db
 from webapp.models.sync import (
+    ACTIVE_STATUSES,
     CANCELLED,
     CANCELLING,
     COMPLETED,
@@ -87,17 +88,25 @@ def fail_session(session_id: int, reason: str, name: str | None = None) -> bool:
 
 
 def end_cancelled(session_id: int) -> None:
-    session = db.session.get(SyncSession, session_id, populate_existing=True)
-    if session is None or session.status in ENDED_STATUSES:
-        return
+    """End the session `cancelled`, unless it has ended meanwhile (a worker failing it, say):
+    the status changes only if the session is still active when the update runs."""
     now = utcnow()
+    ended = db.session.execute(
+        update(SyncSession)
+        .where(SyncSession.id == session_id, SyncSession.status.in_(ACTIVE_STATUSES))
+        .values(status=CANCELLED, completed_at=now,
+                cancel_requested_at=func.coalesce(SyncSession.cancel_requested_at, now))
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not ended:
+        db.session.commit()  # ends the transaction (and what the caller had pending, as ever)
+        return
+    session = db.session.get(SyncSession, session_id, populate_existing=True)
     for run in session.object_runs:
         if run.status == RUNNING:
             run.status, run.finished_at = CANCELLED, now
         elif run.status == PENDING:
             run.status = SKIPPED
-    session.status, session.completed_at = CANCELLED, now
-    session.cancel_requested_at = session.cancel_requested_at or now
     db.session.commit()
     cancel_flags().clear(session_id)
 

@@ -114,6 +114,11 @@ def start_session(
     selected = list(dict.fromkeys(objects or []))
     plan = registry.plan(selected)
     active = active_session()
+    if active is not None and active.status == CANCELLING and unattended(active):
+        # Asked to cancel, then its worker died: nobody else would ever end it, and it would
+        # hold every start off until a worker came back. Ended here, by the next start.
+        lifecycle.end_cancelled(active.id)
+        active = active_session()
     if active is not None:  # refused before the insert: no session number is used up
         raise SessionAlreadyActive(active)
     session = SyncSession(
@@ -187,21 +192,12 @@ def get_session(session_id: int) -> SyncSession:
 
 
 def active_session() -> SyncSession | None:
-    """The pending or running session, if any.
-
-    A session asked to cancel that no worker has shown a sign of life on since (the worker
-    died after the cancel was asked for) is ended here: nobody else would ever end it, and it
-    would hold Start disabled until a worker came back.
-    """
-    session = db.session.scalar(
+    """The pending or running session, if any (a read: nothing is changed)."""
+    return db.session.scalar(
         select(SyncSession)
         .where(SyncSession.end_user_id == end_user_id(), SyncSession.status.in_(ACTIVE_STATUSES))
         .order_by(SyncSession.id.desc())
     )
-    if session is not None and session.status == CANCELLING and unattended(session):
-        lifecycle.end_cancelled(session.id)
-        return None
-    return session
 
 
 def current_session() -> SyncSession | None:
