@@ -92,12 +92,17 @@ def test_a_cancel_with_no_worker_left_ends_the_session_at_once(any_sync_app):
     assert manager.start_session(["customer"]).status == PENDING
 
 
-def test_a_cancel_of_a_session_with_a_live_worker_waits_for_it(any_sync_app):
+def _running_with_a_live_worker() -> SyncSession:
     session = manager.start_session(["customer"])
     session.status = RUNNING
     run = session.object_runs[0]
     run.status, run.started_at, run.heartbeat_at = RUNNING, utcnow(), utcnow()
     db.session.commit()
+    return session
+
+
+def test_a_cancel_of_a_session_with_a_live_worker_waits_for_it(any_sync_app):
+    session = _running_with_a_live_worker()
     assert manager.cancel_session(session.id).status == "cancelling"
 
 
@@ -113,11 +118,7 @@ def _age(session_id: int, minutes: float) -> None:
 
 def test_a_cancel_whose_worker_then_died_ends_once_nobody_attends_it(any_sync_app):
     # Given a running session with a live worker, asked to cancel (so it waits for the worker)
-    session = manager.start_session(["customer"])
-    session.status = RUNNING
-    run = session.object_runs[0]
-    run.status, run.started_at, run.heartbeat_at = RUNNING, utcnow(), utcnow()
-    db.session.commit()
+    session = _running_with_a_live_worker()
     assert manager.cancel_session(session.id).status == "cancelling"
     assert manager.active_session().id == session.id  # the worker may still end it
     # When the worker dies then, and nothing is heard of it for minutes

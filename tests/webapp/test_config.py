@@ -96,12 +96,16 @@ def test_unknown_mode_is_refused(tmp_path):
         load_settings({"QBSYNC_MODE": "staging"}, str(tmp_path))
 
 
-def test_production_app_trusts_one_proxy_hop(monkeypatch, tmp_path):
-    """Behind Heroku's router the app sees HTTPS through X-Forwarded-Proto (HSTS follows)."""
+def _production_app(monkeypatch, tmp_path):
     for name, value in PRODUCTION_ENV.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("QBSYNC_MODE", "production")
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/p.db"})
+    return create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/p.db"})
+
+
+def test_production_app_trusts_one_proxy_hop(monkeypatch, tmp_path):
+    """Behind Heroku's router the app sees HTTPS through X-Forwarded-Proto (HSTS follows)."""
+    app = _production_app(monkeypatch, tmp_path)
     client = app.test_client()
     plain = "http://qbsync.example"
     proxied = client.get("/api/v1/health", base_url=plain, headers={"X-Forwarded-Proto": "https"})
@@ -112,10 +116,7 @@ def test_production_app_trusts_one_proxy_hop(monkeypatch, tmp_path):
 
 def test_production_over_plain_http_says_why_login_cannot_work(monkeypatch, tmp_path):
     """On a LAN without HTTPS the Secure login cookie never comes back: say so, and how to fix."""
-    for name, value in PRODUCTION_ENV.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("QBSYNC_MODE", "production")
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/p.db"})
+    app = _production_app(monkeypatch, tmp_path)
     client = app.test_client()
     lan, https, loopback = "http://192.0.2.2:8080", "https://qbsync.example", "http://127.0.0.1"
     page = client.get("/login", base_url=lan).get_data(as_text=True)
