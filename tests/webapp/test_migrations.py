@@ -15,6 +15,7 @@ EXPECTED_TABLES = {
     "wms_customer", "wms_vendor", "wms_item", "wms_sales_order", "wms_sales_order_line",
     "wms_purchase_order", "wms_purchase_order_line", "wms_invoice", "wms_invoice_line",
     "wms_inventory_adjustment", "wms_inventory_adjustment_line",
+    "sync_record_event", "sync_write_marker",
 }
 
 

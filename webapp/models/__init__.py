@@ -1,7 +1,13 @@
 """All models, imported here so Alembic and the app see one complete metadata."""
 
 from webapp.models.auth import ApiToken, User
-from webapp.models.sync import SyncError, SyncObjectRun, SyncSession, SyncState
+from webapp.models.sync import (
+    SyncError,
+    SyncObjectRun,
+    SyncRecordEvent,
+    SyncSession,
+    SyncState,
+)
 from webapp.models.wms import (
     Customer,
     InventoryAdjustment,
@@ -13,6 +19,7 @@ from webapp.models.wms import (
     PurchaseOrderLine,
     SalesOrder,
     SalesOrderLine,
+    SyncWriteMarker,
     Vendor,
 )
 
@@ -28,6 +35,8 @@ __all__ = [
     "PurchaseOrderLine",
     "SalesOrder",
     "SalesOrderLine",
+    "SyncRecordEvent",
+    "SyncWriteMarker",
     "SyncError",
     "SyncObjectRun",
     "SyncSession",

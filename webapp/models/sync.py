@@ -144,3 +144,43 @@ class SyncState(db.Model):
         ForeignKey("sync_session.id", ondelete="SET NULL")
     )
     last_successful_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+# Ledger actions (DESIGN §4): what happened to one record in one session.
+PULLED_CREATED, PULLED_UPDATED = "pulled_created", "pulled_updated"
+PUSHED_CREATED, PUSHED_UPDATED = "pushed_created", "pushed_updated"
+CONFLICT, ERROR, SKIPPED = "conflict", "error", "skipped"
+EVENT_ACTIONS = (PULLED_CREATED, PULLED_UPDATED, PUSHED_CREATED, PUSHED_UPDATED, CONFLICT,
+                 ERROR, SKIPPED)
+
+
+class SyncRecordEvent(db.Model):
+    """The per-record ledger: one row per thing that happened to one record in one session.
+
+    `fields` lists the columns a pull or push changed; a conflict names its one field in
+    `field`, with `detail` = {"base", "wms_value", "quickbooks_value", "winner", "rule"}; an
+    error has {"code", "message"} in `detail`. Records unchanged by a sync write nothing, and
+    events older than `QBSYNC_LEDGER_RETENTION_DAYS` are pruned (webapp.sync.ledger).
+    """
+
+    __tablename__ = "sync_record_event"
+    __table_args__ = (
+        Index("ix_sync_record_event_record", "object_type", "record_id", "id"),
+        Index("ix_sync_record_event_session", "session_id", "action", "id"),
+        Index("ix_sync_record_event_created", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sync_session.id", ondelete="CASCADE"))
+    object_type: Mapped[str] = mapped_column(String(40))
+    record_id: Mapped[int | None] = mapped_column()  # the WMS row's id
+    qb_id: Mapped[str | None] = mapped_column(String(64))
+    record_label: Mapped[str | None] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(16))
+    field: Mapped[str | None] = mapped_column(String(80))
+    fields: Mapped[list[str] | None] = mapped_column(JSONDoc)
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSONDoc)
+    revision_before: Mapped[str | None] = mapped_column(String(20))
+    revision_after: Mapped[str | None] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -20,22 +20,46 @@ from webapp.models.types import MONEY, QUANTITY, RATE, JSONDoc, UTCDateTime
 ITEM_TYPES = ("inventory", "non_inventory", "service", "other_charge")
 
 
+# The columns only the sync writes. Every other column of a synced table is the WMS's to
+# change (through the records API or SQL); a change to one of them outside the sync stamps
+# `local_updated_at` and sets `wms_pending` (database triggers, webapp.models.triggers).
+SYNC_COLUMNS = ("id", "qb_id", "qb_revision", "qb_updated_at", "local_updated_at", "synced_at",
+                "sync_base", "sync_hash", "qb_deleted_at", "wms_pending", "push_error")
+
+
 class SyncedMixin:
-    """Columns every synced row carries (DESIGN §4)."""
+    """Columns every synced row carries (DESIGN §4).
+
+    Who changed what is found by comparing, never by clocks alone (webapp.sync.views):
+
+    - `sync_base` is QuickBooks' record exactly as the sync last read or wrote it (its JSON,
+      keyed by our column names, references as QuickBooks ids, lines under "lines" with their
+      QuickBooks line ids). Converted through the object's field declarations it is the row as
+      it would be had nobody changed it since: a fresh QuickBooks record that differs from it
+      is a QuickBooks change, a row (or line) that differs from it is a WMS change.
+    - `local_updated_at` is the WMS's clock: set by the records API and by triggers whenever
+      a WMS column of the row, or one of its lines, changes outside the sync; the sync never
+      moves it. It orders a WMS change against QuickBooks' `updatedAt` (items' "later change
+      wins") and answers "changed since"; it does not decide what changed.
+    - `wms_pending` says where to look: set with `local_updated_at`, kept by the pull while
+      a merged row still differs from its base, cleared once nothing differs. A row with
+      `qb_id` NULL was created in the WMS.
+    """
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     # Null until a row created in the WMS has been pushed to QuickBooks.
     qb_id: Mapped[str | None] = mapped_column(String(36), unique=True)
     qb_revision: Mapped[str | None] = mapped_column(String(20))
     qb_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    # Moved by WMS edits only, never by the sync: the "local side changed" clock.
     local_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    # The synced field values at the last sync: the base of the three-way merge.
     sync_base: Mapped[dict[str, Any] | None] = mapped_column(JSONDoc)
     sync_hash: Mapped[str | None] = mapped_column(String(64))
     is_active: Mapped[bool] = mapped_column(default=True)
     qb_deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    wms_pending: Mapped[bool] = mapped_column(default=False, server_default=false(), index=True)
+    # Why QuickBooks refused the row's last push (the records API's "error" state).
+    push_error: Mapped[str | None] = mapped_column(Text)
 
 
 class ContactMixin:
@@ -275,3 +299,14 @@ class InventoryAdjustmentLine(db.Model):
     value_difference: Mapped[Decimal | None] = mapped_column(MONEY)
     serial_number: Mapped[str | None] = mapped_column(String(4095))
     lot_number: Mapped[str | None] = mapped_column(String(40))
+
+
+class SyncWriteMarker(db.Model):
+    """Never holds a committed row: the sync inserts one at the start of each of its
+    transactions on SQLite and deletes it before committing (webapp.sync.writing), so the
+    triggers can tell the sync's own writes from the WMS's. (PostgreSQL uses a
+    transaction-local setting instead.)"""
+
+    __tablename__ = "sync_write_marker"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
