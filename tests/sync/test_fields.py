@@ -31,6 +31,7 @@ from webapp.sync.fields import (
     compile_fields,
 )
 from webapp.sync.objects import registry
+from webapp.sync.writing import sync_writer
 
 FIELDS = {
     "plain": Field("plain"),
@@ -120,7 +121,11 @@ def database(request, tmp_path):
         uri = f"sqlite:///{tmp_path / 'bulk.db'}"
     else:
         uri = request.getfixturevalue("postgres_url")
-    yield from _migrated(uri)
+    migrated = _migrated(uri)
+    application = next(migrated)
+    with sync_writer(db.session()):  # these tests write as the sync does
+        yield application
+    next(migrated, None)
 
 
 def _migrated(uri: str):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from webapp.sync.fields import Field, MappingError, Ref, Timestamp, apply_fields, compile_fields
+from webapp.sync.merge import QuickBooksWins, Rule
 
 DIRECTIONS = ("both", "pull")
 LINKED_SALES_ORDERS = "linked_sales_orders"  # the key in `sync_base` (see links_sales_orders)
@@ -41,6 +42,13 @@ class SyncObject:
     # Records that change sales orders without their revision moving (invoices): their
     # `linked_sales_orders` are kept in `sync_base` and read again after incremental pulls.
     links_sales_orders: ClassVar[bool] = False
+    # The three-way merge (DESIGN §1, webapp.sync.merge): the rule for a field both sides
+    # changed; the fields QuickBooks computes or sets only at creation (never pushed, and
+    # QuickBooks' value always); those of the lines; stock, moved as net changes.
+    rule: ClassVar[Rule] = QuickBooksWins()
+    computed: ClassVar[frozenset[str]] = frozenset({"external_id"})
+    line_computed: ClassVar[frozenset[str]] = frozenset()
+    net_change: ClassVar[frozenset[str]] = frozenset()
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -61,6 +69,11 @@ class SyncObject:
             "direction": cls.direction,
             "depends_on": list(cls.depends_on),
         }
+
+    @classmethod
+    def column_fields(cls) -> dict[str, Field]:
+        """{column: field} of every synced header column (what `sync_base` is converted with)."""
+        return cls.fields
 
     @classmethod
     def to_local(cls, record: dict[str, Any], resource: str) -> tuple[dict, dict]:

@@ -19,13 +19,15 @@ from sqlalchemy import func, select, update
 from sqlalchemy.engine import Engine
 
 from webapp.extensions import db
-from webapp.models.sync import RUNNING, SyncError, SyncObjectRun, SyncSession, SyncState
+from webapp.models.sync import ERROR, RUNNING, SyncError, SyncObjectRun, SyncSession, SyncState
 from webapp.models.types import utcnow
+from webapp.sync import ledger
 from webapp.sync.base import ADJUSTMENT, LIST, TRANSACTION, SyncObject
 from webapp.sync.conductor import QuickBooks
 from webapp.sync.objects import registry
 from webapp.sync.refs import RefResolver
 from webapp.sync.writer import PageResult, PageWriter
+from webapp.sync.writing import sync_writer
 
 # The next incremental pull starts this long before the last one's newest `updatedAt`, on top
 # of the pull's own duration: a record edited while a pull ran is read again next time.
@@ -102,6 +104,7 @@ class PullContext:
             stamp_seen=datetime.fromisoformat(stamp) if stamp else None,
         )
         self.resolver.writer = self.writer
+        self.writer.session_id = session.id
         # Records that failed in this session's earlier objects: a later object that refers
         # to one neither fetches it again nor logs its error a second time.
         self.writer.unwritable.update(
@@ -119,13 +122,23 @@ class PullContext:
 
     def report_error(self, obj: type[SyncObject], record: dict, code: str, message: str,
                      retryable: bool = False, label: str | None = None) -> None:
-        """Log a record that could not be synced; `label` (else the record's own) names it."""
+        """Log a record that could not be synced; `label` (else the record's own) names it.
+        The error goes into the record's ledger too when the WMS has a row for it."""
+        qb_id = record.get("id")
+        label = label or obj.label(record)
         db.session.add(SyncError(
-            session_id=self.session.id, object_type=obj.name, object_id=record.get("id"),
-            record_label=label or obj.label(record),
+            session_id=self.session.id, object_type=obj.name, object_id=qb_id,
+            record_label=label,
             phase="pull", code=code, message=message[:MESSAGE_MAX], retryable=retryable,
         ))
         self.session.error_count = (self.session.error_count or 0) + 1
+        table = obj.model.__table__
+        local_id = db.session.scalar(select(table.c.id).where(table.c.qb_id == qb_id)) if (
+            isinstance(qb_id, str) and len(qb_id) <= table.c.qb_id.type.length) else None
+        if local_id is not None:
+            ledger.write([ledger.event(
+                self.session.id, obj.name, ERROR, record_id=local_id, qb_id=qb_id, label=label,
+                detail={"code": code, "message": message[:MESSAGE_MAX], "phase": "pull"})])
 
     def check_cancel(self) -> None:
         if self.is_cancelled():
@@ -139,6 +152,7 @@ class PullContext:
         run.updated += result.updated
         run.unchanged += result.unchanged
         run.failed += result.failed
+        run.conflicts = (run.conflicts or 0) + result.conflicts
         if result.max_updated:
             self.checkpoint["max_updated"] = _later(self.checkpoint.get("max_updated"),
                                                     result.max_updated)
@@ -230,7 +244,7 @@ def _run_object(session_id, object_name, qb, is_cancelled, on_progress, settings
     session = db.session.get(SyncSession, session_id)
     run = db.session.scalar(select(SyncObjectRun).where(
         SyncObjectRun.session_id == session_id, SyncObjectRun.object_name == object_name))
-    with HeartbeatTicker(db.engine, run.id):
+    with HeartbeatTicker(db.engine, run.id), sync_writer(db.session()):
         return _pull_object(session, run, object_name, qb, is_cancelled, on_progress, settings)
 
 

@@ -18,9 +18,12 @@ import orjson
 from sqlalchemy import delete, select, update
 
 from webapp.extensions import db
+from webapp.models.sync import CONFLICT, PULLED_CREATED, PULLED_UPDATED
+from webapp.sync import ledger, views
 from webapp.sync.base import LINKED_SALES_ORDERS
 from webapp.sync.bulk import insert_rows, upsert
 from webapp.sync.fields import MappingError
+from webapp.sync.merge import QUICKBOOKS, Conflict, merge_fields, merge_lines
 
 if TYPE_CHECKING:
     from webapp.sync.base import SyncObject
@@ -49,11 +52,26 @@ class Mapped:
 
 
 @dataclass
+class Outcome:
+    """What a pulled record does to a row that exists: the WMS values kept over QuickBooks'
+    (`header`, `lines`), the conflicts decided, and what the ledger says."""
+
+    fields: list[str]  # the columns QuickBooks changed ("lines" for its lines)
+    revision_before: str | None
+    header: dict[str, Any] = field(default_factory=dict)
+    # per line, in order: ("qb", index in Mapped.lines, local id or None) or ("wms", row)
+    lines: list[tuple] | None = None
+    conflicts: list[Conflict] = field(default_factory=list)
+    pending: bool = False
+
+
+@dataclass
 class PageResult:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
     failed: int = 0
+    conflicts: int = 0
     last_record_id: str | None = None
     last_record_label: str | None = None  # its ref number or name, as people know it
     max_updated: str | None = None
@@ -80,6 +98,7 @@ class PageWriter:
         self.track_current_links = True
         self.linked: set[str] = set()
         self.referred: dict[str, set[str]] = {}
+        self.session_id: int | None = None  # for the ledger
 
     def map_record(self, obj: type[SyncObject], resource: str, record: dict,
                    sync_hash: str) -> Mapped:
@@ -163,7 +182,8 @@ class PageWriter:
         changed = self._resolve(obj, changed, result)
         if self.track_links and obj.line_model is not None:
             self._note_links(obj, incoming, changed, existing)
-        rows = [self._row(obj, m) for m in changed]
+        outcomes = self._outcomes(obj, changed, existing)
+        rows = [self._row(obj, m, outcomes.get(m.qb_id)) for m in changed]
         ids = upsert(table, rows, {qb_id: row.id for qb_id, row in existing.items()})
         for m in changed:
             if m.qb_id in existing:
@@ -172,8 +192,127 @@ class PageWriter:
                 result.created += 1
         self._link_self_refs(obj, changed, ids)
         if obj.line_model is not None:
-            self._replace_lines(obj, changed, ids, existing)
+            self._replace_lines(obj, changed, ids, existing, outcomes)
+        result.conflicts += self._log(obj, changed, ids, outcomes)
         return result
+
+    # --- the WMS side: what a pulled record keeps of the row's own changes (DESIGN §1) ---
+
+    def _outcomes(self, obj, changed: list[Mapped], existing: dict) -> dict[str, Outcome]:
+        """{QuickBooks id: Outcome} for the changed records whose rows exist."""
+        known = [m for m in changed if m.qb_id in existing]
+        if not known:
+            return {}
+        table = obj.model.__table__
+        wanted = [existing[m.qb_id].id for m in known]
+        rows = {row["id"]: row for row in db.session.execute(
+            select(table).where(table.c.id.in_(wanted))).mappings()}
+        lines: dict[int, list] = {}
+        if obj.line_model is not None:
+            line_table = obj.line_model.__table__
+            parent = line_table.c[obj.line_parent]
+            query = select(line_table).where(parent.in_(wanted)).order_by(
+                parent, line_table.c.position, line_table.c.id)
+            for line in db.session.execute(query).mappings():
+                lines.setdefault(line[obj.line_parent], []).append(line)
+        two_way = obj.direction == "both"
+        qb_ids = views.load_qb_ids(db.session, obj, list(rows.values()),
+                                   [line for held in lines.values() for line in held]
+                                   ) if two_way else {}
+        return {m.qb_id: self._outcome(obj, m, rows[existing[m.qb_id].id],
+                                       lines.get(existing[m.qb_id].id, []), qb_ids, two_way)
+                for m in known}
+
+    def _outcome(self, obj, m: Mapped, row, old_lines: list, qb_ids: dict,
+                 two_way: bool) -> Outcome:
+        old_base = row["sync_base"]
+        fields = sorted(views.qb_changed(obj, old_base, m.base))
+        has_lines = obj.line_model is not None
+        fresh_lines = views.base_lines(obj, m.base) if has_lines else []
+        if has_lines and not views.same_lines(views.base_lines(obj, old_base), fresh_lines,
+                                              frozenset()):
+            fields.append("lines")
+        outcome = Outcome(fields=fields, revision_before=row["qb_revision"])
+        by_qb_line = {line["qb_line_id"]: line["id"] for line in old_lines if line["qb_line_id"]}
+        outcome.lines = [("qb", n, by_qb_line.get(values.get("qb_line_id")))
+                         for n, (values, _) in enumerate(m.lines)]
+        if not two_way or old_base is None:
+            return outcome
+        if row["qb_deleted_at"] is not None and "is_active" in row:
+            # Deactivated by the sync's own deletion mark, not by the WMS.
+            row = {**row, "is_active": old_base.get("is_active") is not False}
+        wms_fields, wms_lines = views.wms_changed(obj, row, old_lines, qb_ids)
+        if not wms_fields and not wms_lines:
+            return outcome
+        merged = merge_fields(
+            views.base_values(obj, old_base), views.row_values(obj, row, qb_ids),
+            views.base_values(obj, m.base), set(fields), rule=obj.rule, computed=obj.computed,
+            net_change=obj.net_change, qb_updated_at=m.updated_at,
+            local_updated_at=row["local_updated_at"])
+        outcome.conflicts = merged.conflicts
+        refs = {ref.qb_column: ref for ref in obj.refs}
+        for column in merged.kept:
+            ref = refs.get(column)
+            if ref is not None:
+                outcome.header[ref.column] = row[ref.column]
+                outcome.header[ref.qb_column] = row[ref.qb_column]
+            else:
+                outcome.header[column] = merged.values[column]
+        outcome.pending = bool(merged.kept)
+        if wms_lines:
+            lines, conflicts, kept = merge_lines(
+                views.base_lines(obj, old_base), views.row_lines(obj, old_lines, qb_ids),
+                fresh_lines, computed=obj.line_computed)
+            outcome.conflicts += conflicts
+            outcome.pending = outcome.pending or kept
+            outcome.lines = self._merged_line_specs(obj, m, lines, old_lines)
+        return outcome
+
+    @staticmethod
+    def _merged_line_specs(obj, m: Mapped, lines: list[dict], old_lines: list) -> list[tuple]:
+        """The merged lines as rows to write: QuickBooks' version from the mapped record,
+        the WMS's as the row it is (with QuickBooks' invoiced or received quantities)."""
+        fresh = {values.get("qb_line_id"): n for n, (values, _) in enumerate(m.lines)}
+        rows = {line["id"]: line for line in old_lines}
+        specs = []
+        for line in lines:
+            if line["source"] == QUICKBOOKS:
+                specs.append(("qb", fresh[line["qb_line_id"]], line.get("id")))
+                continue
+            row = dict(rows[line["id"]])
+            row["qb_line_id"] = line["qb_line_id"]
+            index = fresh.get(line["qb_line_id"])
+            if index is not None:
+                for column in obj.line_computed:
+                    row[column] = m.lines[index][0].get(column)
+            specs.append(("wms", row))
+        return specs
+
+    def _log(self, obj, changed: list[Mapped], ids: dict[str, int],
+             outcomes: dict[str, Outcome]) -> int:
+        """The ledger rows of this page; returns how many conflicts were decided."""
+        events, conflicts = [], 0
+        now = self.now
+        for m in changed:
+            outcome = outcomes.get(m.qb_id)
+            common = dict(record_id=ids.get(m.qb_id), qb_id=m.qb_id, label=m.label, at=now)
+            if outcome is None:
+                events.append(ledger.event(self.session_id, obj.name, PULLED_CREATED,
+                                           revision_after=m.revision, **common))
+                continue
+            if outcome.fields:
+                events.append(ledger.event(
+                    self.session_id, obj.name, PULLED_UPDATED, fields=outcome.fields,
+                    revision_before=outcome.revision_before, revision_after=m.revision,
+                    **common))
+            for conflict in outcome.conflicts:
+                conflicts += 1
+                events.append(ledger.event(
+                    self.session_id, obj.name, CONFLICT, field=conflict.field,
+                    detail=ledger.conflict_detail(conflict), revision_after=m.revision,
+                    **common))
+        ledger.write(events)
+        return conflicts
 
     def _note_links(self, obj, incoming, changed: list[Mapped], existing: dict) -> None:
         """Records to read again: the sales orders the records link to now, and what the
@@ -285,7 +424,7 @@ class PageWriter:
                 return ref, qb_id
         return None
 
-    def _row(self, obj, m: Mapped) -> dict[str, Any]:
+    def _row(self, obj, m: Mapped, outcome: Outcome | None) -> dict[str, Any]:
         row = dict(m.values)
         for ref, qb_id in m.refs.items():
             row[ref.qb_column] = qb_id
@@ -296,6 +435,9 @@ class PageWriter:
             qb_deleted_at=None,
         )
         row["is_active"] = m.values.get("is_active", True) is not False
+        if outcome is not None:
+            row.update(outcome.header)
+        row["wms_pending"] = outcome is not None and outcome.pending
         return row
 
     def _link_self_refs(self, obj, changed: list[Mapped], ids: dict[str, int]) -> None:
@@ -315,22 +457,36 @@ class PageWriter:
                 db.session.execute(stmt, links, execution_options={"synchronize_session": False})
 
     def _replace_lines(self, obj, changed: list[Mapped], ids: dict[str, int],
-                       existing: dict) -> None:
-        """QuickBooks replaces all lines of a transaction on update; so do we."""
+                       existing: dict, outcomes: dict[str, Outcome]) -> None:
+        """QuickBooks replaces all lines of a transaction on update; so do we, keeping the
+        local id of every line that stays (what a WMS holds on to): a line QuickBooks still
+        has keeps the id of the row with its QuickBooks line id."""
         line_table = obj.line_model.__table__
         parent = line_table.c[obj.line_parent]
         # Only headers that existed before this page can have lines to replace.
         header_ids = [ids[m.qb_id] for m in changed if m.qb_id in existing]
         if header_ids:
             db.session.execute(delete(line_table).where(parent.in_(header_ids)))
-        rows = []
+        groups: dict[frozenset, list[dict]] = {}
         for m in changed:
             header_id = ids[m.qb_id]
-            for position, (row, refs) in enumerate(m.lines):  # the mapped values become the row
+            outcome = outcomes.get(m.qb_id)
+            specs = outcome.lines if outcome is not None else [
+                ("qb", n, None) for n in range(len(m.lines))]
+            for position, spec in enumerate(specs):
+                if spec[0] == "qb":
+                    row, refs = m.lines[spec[1]]  # the mapped values become the row
+                    row = dict(row)
+                    for ref, qb_id in refs.items():
+                        row[ref.qb_column] = qb_id
+                        row[ref.column] = (self.local.get(ref.target, {}).get(qb_id)
+                                           if qb_id else None)
+                    if spec[2] is not None:
+                        row["id"] = spec[2]
+                else:
+                    row = spec[1]
                 row[obj.line_parent] = header_id
                 row["position"] = position
-                for ref, qb_id in refs.items():
-                    row[ref.qb_column] = qb_id
-                    row[ref.column] = self.local.get(ref.target, {}).get(qb_id) if qb_id else None
-                rows.append(row)
-        insert_rows(line_table, rows)
+                groups.setdefault(frozenset(row), []).append(row)
+        for rows in groups.values():
+            insert_rows(line_table, rows)

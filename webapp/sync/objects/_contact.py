@@ -1,6 +1,7 @@
 """Fields shared by customers and vendors."""
 
 from webapp.sync.fields import Address, Bool, Number, RefName, Text
+from webapp.sync.merge import QuickBooksWins
 
 CONTACT_FIELDS = {
     "name": Text("name", required=True, max_length=41),
@@ -27,3 +28,12 @@ CONTACT_FIELDS = {
     "external_id": Text("externalId"),
     "is_active": Bool("isActive"),
 }
+# The contact fields, where the WMS wins a conflict (DESIGN §1); QuickBooks wins the rest.
+CONTACT_RULE_FIELDS = frozenset({
+    "salutation", "first_name", "middle_name", "last_name", "job_title", "email", "cc_email",
+    "phone", "alternate_phone", "fax", "contact", "alternate_contact", "billing_address",
+    "shipping_address",
+})
+CONTACT_RULE = QuickBooksWins(
+    CONTACT_RULE_FIELDS, wms_wins="contact fields: the WMS wins conflicts",
+    quickbooks_wins="QuickBooks wins conflicts (except contact fields)")

@@ -3,7 +3,7 @@
 from webapp.models.wms import Customer
 from webapp.sync.base import SyncObject
 from webapp.sync.fields import Integer, Number, Ref, Text
-from webapp.sync.objects._contact import CONTACT_FIELDS
+from webapp.sync.objects._contact import CONTACT_FIELDS, CONTACT_RULE
 
 
 class CustomerSync(SyncObject):
@@ -22,4 +22,6 @@ class CustomerSync(SyncObject):
         "job_status": Text("jobStatus"),
         "resale_number": Text("resaleNumber"),
     }
+    rule = CONTACT_RULE
+    computed = frozenset({"balance", "total_balance", "full_name", "sublevel", "external_id"})
     refs = (Ref("parent", target="customer", column="parent_id", qb_column="parent_qb_id"),)

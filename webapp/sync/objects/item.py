@@ -8,7 +8,8 @@ from typing import Any
 
 from webapp.models.wms import Item
 from webapp.sync.base import SyncObject
-from webapp.sync.fields import Bool, Integer, Number, Ref, RefName, Text, apply_fields
+from webapp.sync.fields import Bool, Field, Integer, Number, Ref, RefName, Text, apply_fields
+from webapp.sync.merge import LaterChangeWins
 
 ITEM_TYPES = {
     "inventory-items": "inventory",
@@ -63,6 +64,8 @@ SALES_AND_PURCHASE = {
     "expense_account": RefName("salesAndPurchaseDetails.expenseAccount"),
 }
 NON_INVENTORY = {"sku": Text("sku")}
+# Every column once (a column's converter is the same in each item kind's declarations).
+ALL_FIELDS = {**SALES_OR_PURCHASE, **SALES_AND_PURCHASE, **NON_INVENTORY, **INVENTORY, **COMMON}
 EMPTY = {column: None for column in {*INVENTORY, *SALES_AND_PURCHASE}}
 
 
@@ -79,11 +82,19 @@ class ItemSync(SyncObject):
         "service-items": "item_service",
         "other-charge-items": "item_other_charge",
     }
+    rule = LaterChangeWins()
+    computed = frozenset({"full_name", "sublevel", "average_cost", "quantity_on_sales_order",
+                          "quantity_on_purchase_order", "external_id"})
+    net_change = frozenset({"quantity_on_hand"})
     refs = (
         Ref("parent", target="item", column="parent_id", qb_column="parent_qb_id"),
         Ref(("preferredVendor", "salesAndPurchaseDetails.preferredVendor"), target="vendor",
             column="preferred_vendor_id", qb_column="preferred_vendor_qb_id"),
     )
+
+    @classmethod
+    def column_fields(cls) -> dict[str, Field]:
+        return ALL_FIELDS
 
     @classmethod
     def to_local(cls, record: dict[str, Any], resource: str) -> tuple[dict, dict]:

@@ -31,6 +31,8 @@ class PurchaseOrderSync(GroupedLinesSync):
         "is_manually_closed": Bool("isManuallyClosed"),
         "is_fully_received": Bool("isFullyReceived"),
     }
+    computed = frozenset({"total_amount", "is_fully_received", "external_id"})
+    line_computed = frozenset({"received_quantity"})
     refs = (Ref("vendor", target="vendor", column="vendor_id", qb_column="vendor_qb_id"),)
     line_model = PurchaseOrderLine
     line_parent = "purchase_order_id"

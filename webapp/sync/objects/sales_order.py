@@ -27,6 +27,9 @@ class SalesOrderSync(GroupedLinesSync):
         "is_manually_closed": Bool("isManuallyClosed"),
         "is_fully_invoiced": Bool("isFullyInvoiced"),
     }
+    computed = frozenset({"subtotal", "sales_tax_total", "total_amount", "is_fully_invoiced",
+                          "external_id"})
+    line_computed = frozenset({"quantity_invoiced"})
     refs = (CUSTOMER,)
     line_model = SalesOrderLine
     line_parent = "sales_order_id"

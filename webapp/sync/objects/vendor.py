@@ -3,7 +3,7 @@
 from webapp.models.wms import Vendor
 from webapp.sync.base import SyncObject
 from webapp.sync.fields import Bool, Text
-from webapp.sync.objects._contact import CONTACT_FIELDS
+from webapp.sync.objects._contact import CONTACT_FIELDS, CONTACT_RULE
 
 
 class VendorSync(SyncObject):
@@ -14,6 +14,8 @@ class VendorSync(SyncObject):
     model = Vendor
     deleted_types = {"vendors": "vendor"}
     name_path = "name"
+    rule = CONTACT_RULE
+    computed = frozenset({"balance", "external_id"})
     fields = {
         **CONTACT_FIELDS,
         "name_on_check": Text("nameOnCheck"),
