@@ -7,14 +7,16 @@ stamp them) — the records API's own tests cover writes through it.
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 from decimal import Decimal
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from tests.sync.conftest import objects_by_name, sync
 from webapp.extensions import db
 from webapp.models import Customer, Item, SalesOrder, SalesOrderLine, SyncRecordEvent
 from webapp.models.sync import CONFLICT, PULLED_UPDATED
+from webapp.models.types import utcnow
 
 
 def wms(sql: str, **params) -> None:
@@ -242,3 +244,16 @@ def test_stock_moves_as_net_changes(sync_app, qb, sim):
         "lines": [{"itemId": stocked["id"], "quantity": 2, "rate": "1.00"}]}}})
     sync(["customer", "item", "invoice"])
     assert row_of(Item, stocked["id"]).quantity_on_hand == base + 5 - 2
+
+
+def test_the_ledger_keeps_its_retention_and_an_unchanged_record_writes_nothing(sync_app, qb,
+                                                                                 sim):
+    first = sync(["customer"])
+    logged = db.session.scalar(select(func.count()).select_from(SyncRecordEvent))
+    assert logged == objects_by_name(first)["customer"]["created"] > 0
+    old = db.session.scalar(select(SyncRecordEvent).limit(1))
+    old.created_at = utcnow() - timedelta(days=sync_app.config["QBSYNC_LEDGER_RETENTION_DAYS"]
+                                          + 1)
+    db.session.commit()
+    sync(["customer"])  # nothing changed: nothing logged, and the old event pruned
+    assert db.session.scalar(select(func.count()).select_from(SyncRecordEvent)) == logged - 1

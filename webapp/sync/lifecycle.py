@@ -6,6 +6,7 @@ A session is failed exactly once; the cancel flag is removed when a session ends
 
 from __future__ import annotations
 
+from flask import current_app
 from sqlalchemy import func, select, update
 
 from webapp.extensions import db
@@ -24,6 +25,7 @@ from webapp.models.sync import (
     SyncState,
 )
 from webapp.models.types import utcnow
+from webapp.sync import ledger
 from webapp.sync.flags import cancel_flags
 
 
@@ -131,6 +133,7 @@ def finish_session(session_id: int) -> SyncSession | None:
             SyncState.end_user_id == session.end_user_id,
             SyncState.object_name.in_([r.object_name for r in session.object_runs]))):
         state.last_successful_session_id, state.last_successful_at = session.id, now
+    ledger.prune(current_app.config.get("QBSYNC_LEDGER_RETENTION_DAYS"))
     db.session.commit()
     cancel_flags().clear(session_id)
     return session
