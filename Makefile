@@ -1,24 +1,37 @@
 # The two set-up commands (contract): `make demo` and `make test`. Both create .venv when it
-# is missing, install what they need, and are safe to run again.
+# is missing, install what they need — exactly what uv.lock pins — and are safe to run again.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
 SIM_PORT ?= 8765
 SIZE ?= 2000
+# uv installs the lock; it comes from PyPI into the virtualenv, at this version.
+UV_VERSION := 0.13.10
+UV := $(BIN)/uv
+# uv syncs .venv, with the interpreter that created it (not one .python-version would pick,
+# which says what Heroku runs), and never downloads a Python of its own.
+UV_SYNC := UV_PROJECT_ENVIRONMENT=$(VENV) UV_PYTHON=$(BIN)/python UV_PYTHON_DOWNLOADS=never \
+	$(UV) sync --locked --no-progress --quiet
 
-.PHONY: demo test lint bench vendor clean install
+.PHONY: demo test lint audit lock bench vendor clean install
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.runtime: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+$(VENV)/.uv-$(UV_VERSION): | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+	rm -f $(VENV)/.uv-*
 	touch $@
 
-$(VENV)/.test: pyproject.toml $(VENV)/.runtime
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+# The runtime packages; a .venv that has the test packages keeps them (uv sync removes
+# whatever the lock does not list for the extras it is given).
+$(VENV)/.runtime: pyproject.toml uv.lock | $(VENV)/.uv-$(UV_VERSION)
+	$(UV_SYNC) $(if $(wildcard $(VENV)/.test),--extra test)
+	touch $@
+
+$(VENV)/.test: pyproject.toml uv.lock $(VENV)/.runtime
+	$(UV_SYNC) --extra test
 	touch $@
 
 install: $(VENV)/.runtime
@@ -34,6 +47,17 @@ test: $(VENV)/.test
 
 lint: $(VENV)/.test
 	$(BIN)/ruff check .
+
+## make audit: every locked package against a vulnerability database (PyPI's by default;
+## AUDIT_ARGS="--vulnerability-service osv" for OSV). Fails when none can be reached.
+audit: $(VENV)/.test
+	$(BIN)/python tools/audit.py $(AUDIT_ARGS)
+
+## make lock: upgrade every locked package to the newest release pyproject.toml allows.
+## (After editing pyproject.toml, `make lock` or, to change only what the edit needs,
+## `.venv/bin/uv lock`.) Then `make test`, and commit uv.lock.
+lock: | $(VENV)/.uv-$(UV_VERSION)
+	UV_PYTHON=$(BIN)/python UV_PYTHON_DOWNLOADS=never $(UV) lock --upgrade
 
 ## make bench: the benchmarks under bench/ (not part of `make test`).
 bench: $(VENV)/.test

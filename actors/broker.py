@@ -139,8 +139,10 @@ def _environment_redis_url() -> str | None:
     from dotenv import dotenv_values
 
     from webapp import PROJECT_ROOT
+    from webapp.config import redis_url_from
 
-    return os.environ.get("REDIS_URL") or dotenv_values(PROJECT_ROOT / ".env").get("REDIS_URL")
+    dotenv = {k: v for k, v in dotenv_values(PROJECT_ROOT / ".env").items() if v is not None}
+    return redis_url_from({**dotenv, **os.environ})
 
 
 def _boot_worker(broker: Broker) -> Flask:

@@ -45,6 +45,17 @@ def normalize_database_url(url: str) -> str:
     return url
 
 
+def redis_url_from(env: Mapping[str, str]) -> str | None:
+    """REDIS_URL; for a TLS one (``rediss://``) with ``QBSYNC_REDIS_VERIFY_TLS=false``, with the
+    option that accepts the server's certificate unverified. Heroku's Redis add-on presents a
+    self-signed certificate, which redis-py refuses by default; app.json says so explicitly."""
+    url = env.get("REDIS_URL") or None
+    verify = _flag(env.get("QBSYNC_REDIS_VERIFY_TLS"), default=True)
+    if url and url.startswith("rediss://") and not verify and "ssl_cert_reqs=" not in url:
+        url += ("&" if "?" in url else "?") + "ssl_cert_reqs=none"
+    return url
+
+
 def _flag(value: str | None, default: bool = False) -> bool:
     if value is None or value == "":
         return default
@@ -88,7 +99,7 @@ def load_settings(env: Mapping[str, str], instance_path: str) -> dict[str, Any]:
         "SECRET_KEY": env.get("SECRET_KEY") or secrets.token_hex(32),
         "SQLALCHEMY_DATABASE_URI": normalize_database_url(database_url),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
-        "REDIS_URL": env.get("REDIS_URL") or None,
+        "REDIS_URL": redis_url_from(env),
         # Demo mode talks to `qbsync demo`'s simulator unless told otherwise, so the CLI run
         # beside a demo (`QBSYNC_MODE=demo qbsync sync start`) syncs from the same company.
         "CONDUCTOR_SECRET_KEY": env.get("CONDUCTOR_SECRET_KEY") or demo.get("secret_key"),
