@@ -43,12 +43,13 @@ class SyncObject:
     # `linked_sales_orders` are kept in `sync_base` and read again after incremental pulls.
     links_sales_orders: ClassVar[bool] = False
     # The three-way merge (DESIGN §1, webapp.sync.merge): the rule for a field both sides
-    # changed; the fields QuickBooks computes or sets only at creation (never pushed, and
-    # QuickBooks' value always); those of the lines; stock, moved as net changes.
+    # changed, and stock, moved as net changes. `computed` and `line_computed` are derived
+    # from the fields' write side: what is never pushed (or set only at creation) is
+    # QuickBooks' value always.
     rule: ClassVar[Rule] = QuickBooksWins()
-    computed: ClassVar[frozenset[str]] = frozenset({"external_id"})
-    line_computed: ClassVar[frozenset[str]] = frozenset()
     net_change: ClassVar[frozenset[str]] = frozenset()
+    computed: ClassVar[frozenset[str]] = frozenset()
+    line_computed: ClassVar[frozenset[str]] = frozenset()
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -56,6 +57,10 @@ class SyncObject:
             return  # an intermediate base class, not an object
         if cls.direction not in DIRECTIONS:
             raise TypeError(f"{cls.__name__}.direction must be one of {DIRECTIONS}")
+        cls.computed = frozenset(
+            column for column, field in cls.column_fields().items() if not field.pushed)
+        cls.line_computed = frozenset(
+            column for column, field in cls.line_fields.items() if not field.pushed)
         from webapp.sync.registry import registry
 
         registry.register(cls)

@@ -29,11 +29,32 @@ def _dig(record: dict[str, Any], path: str) -> Any:
 
 
 class Field:
-    """A value copied as it is (strings, booleans, ints) from a dotted path."""
+    """A value copied as it is (strings, booleans, ints) from a dotted path.
 
-    def __init__(self, path: str, *, required: bool = False, max_length: int | None = None):
+    The write side is declared with the read side (DESIGN §1): `write` is where the value
+    goes in a create or update body (by default where it was read; a dotted path nests),
+    `write=False` marks a field QuickBooks computes or sets itself (never pushed: its
+    value is always QuickBooks'), `create_only` one that can be set only at creation.
+    """
+
+    def __init__(self, path: str, *, required: bool = False, max_length: int | None = None,
+                 write: str | bool = True, create_only: bool = False):
         self.path, self.required, self.max_length = path, required, max_length
         self.top = None if "." in path else path  # the common case, read without _dig
+        self.write = self.write_path(path) if write is True else (write or None)
+        self.create_only = create_only
+
+    def write_path(self, path: str) -> str:
+        return path
+
+    @property
+    def pushed(self) -> bool:
+        """Sent to QuickBooks on update (not computed by it, not set only at creation)."""
+        return self.write is not None and not self.create_only
+
+    def to_qb(self, value: Any) -> Any:
+        """A column value as QuickBooks takes it in a request body."""
+        return value
 
     def __call__(self, record: dict[str, Any]) -> Any:
         return self.read(record)[1]
@@ -93,6 +114,14 @@ class Integer(Field):
 class Number(Field):
     """Money (decimal strings) and quantities (JSON numbers) as exact `Decimal`s."""
 
+    def to_qb(self, value: Any) -> Any:
+        if value is None:
+            return None
+        number = Decimal(value)
+        if self.places is not None:  # money and rates travel as decimal strings
+            return format(number.quantize(self.quantum), "f")
+        return int(number) if number == number.to_integral_value() else float(number)
+
     def __init__(self, path: str, *, places: int | None = None, **kwargs):
         super().__init__(path, **kwargs)
         self.places = places
@@ -120,6 +149,9 @@ class Number(Field):
 
 
 class Day(Field):
+    def to_qb(self, value: Any) -> Any:
+        return value.isoformat() if isinstance(value, date) else value
+
     def convert(self, value: Any) -> date:
         try:
             return date.fromisoformat(value)
@@ -141,7 +173,16 @@ class Timestamp(Field):
 
 
 class RefName(Field):
-    """The `fullName` of a reference we keep as text (terms, accounts)."""
+    """The `fullName` of a reference we keep as text (terms, accounts). Pushed as the
+    reference's id (`<path>Id`), looked up by name in `lookup` (QuickBooks resources, tried
+    in order) once per sync."""
+
+    def __init__(self, path: str, *, lookup: tuple[str, ...] = ("accounts",), **kwargs):
+        super().__init__(path, **kwargs)
+        self.lookup = lookup
+
+    def write_path(self, path: str) -> str:
+        return path + "Id"
 
     def convert(self, value: Any) -> str | None:
         if not isinstance(value, dict):
@@ -155,6 +196,10 @@ ADDRESS_KEYS = ("line1", "line2", "line3", "line4", "line5", "city", "state", "p
 
 class Address(Field):
     """An address object, kept as JSON with only the keys that have a value."""
+
+    def to_qb(self, value: Any) -> Any:
+        value = value if isinstance(value, dict) else {}
+        return {k: value.get(k) or None for k in ADDRESS_KEYS}
 
     def convert(self, value: Any) -> dict[str, str] | None:
         if not isinstance(value, dict):
@@ -215,9 +260,11 @@ class Ref:
     """
 
     def __init__(self, path: str | tuple[str, ...], *, target: str, column: str, qb_column: str,
-                 required: bool = False, elsewhere: tuple[str, ...] = ()):
+                 required: bool = False, elsewhere: tuple[str, ...] = (),
+                 write: str | None = None):
         self.paths = (path,) if isinstance(path, str) else path
         self.path, self.target = self.paths[0], target
+        self.write = write or self.path + "Id"  # where its QuickBooks id goes in a body
         self.column, self.qb_column, self.required = column, qb_column, required
         self.elsewhere = elsewhere
 

@@ -85,7 +85,7 @@ def merge_fields(base: dict, wms: dict, fresh: dict, qb_changed: set[str], *, ru
     against base, compared as QuickBooks means them: a reference by its id)."""
     merged = Merged(values=dict(fresh))
     for column, value in fresh.items():
-        if column in computed or column not in wms:
+        if column not in wms:
             continue
         was, now = base.get(column), wms[column]
         if now == was:
@@ -93,6 +93,8 @@ def merge_fields(base: dict, wms: dict, fresh: dict, qb_changed: set[str], *, ru
         if column in net_change:
             merged.values[column] = _plus(value, _minus(now, was))
             merged.kept.add(column)
+            continue
+        if column in computed:
             continue
         if now == value:
             continue  # both sides made the same change

@@ -154,7 +154,7 @@ def wms_changed(obj: type[SyncObject], row: Mapping, lines: list[Mapping] | None
         return set(obj.column_fields()), obj.line_model is not None
     was, now = base_values(obj, base), row_values(obj, row, qb_ids)
     changed = {column for column in now if now[column] != was.get(column)}
-    changed -= obj.computed
+    changed -= obj.computed - obj.net_change
     lines_changed = False
     if obj.line_model is not None and lines is not None:
         lines_changed = not same_lines(base_lines(obj, base), row_lines(obj, lines, qb_ids),

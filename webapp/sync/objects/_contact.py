@@ -22,10 +22,10 @@ CONTACT_FIELDS = {
     "shipping_address": Address("shippingAddress"),
     "account_number": Text("accountNumber"),
     "credit_limit": Number("creditLimit", places=2),
-    "balance": Number("balance", places=2),
-    "terms": RefName("terms"),
+    "balance": Number("balance", places=2, write=False),
+    "terms": RefName("terms", lookup=("standard-terms", "date-driven-terms")),
     "note": Text("note"),
-    "external_id": Text("externalId"),
+    "external_id": Text("externalId", create_only=True),
     "is_active": Bool("isActive"),
 }
 # The contact fields, where the WMS wins a conflict (DESIGN §1); QuickBooks wins the rest.

@@ -10,7 +10,7 @@ HEADER_FIELDS = {
     "ref_number": Text("refNumber"),
     "transaction_date": Day("transactionDate", required=True),
     "memo": Text("memo"),
-    "external_id": Text("externalId"),
+    "external_id": Text("externalId", create_only=True),
 }
 LINE_FIELDS = {
     "description": Text("description"),
@@ -41,8 +41,8 @@ CUSTOMER_DOCUMENT_FIELDS = {
     "shipping_date": Day("shippingDate"),
     "billing_address": Address("billingAddress"),
     "shipping_address": Address("shippingAddress"),
-    "subtotal": Number("subtotal", places=2),
-    "sales_tax_total": Number("salesTaxTotal", places=2),
+    "subtotal": Number("subtotal", places=2, write=False),
+    "sales_tax_total": Number("salesTaxTotal", places=2, write=False),
 }
 CUSTOMER = Ref("customer", target="customer", column="customer_id", qb_column="customer_qb_id",
                required=True)

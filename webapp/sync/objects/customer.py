@@ -16,12 +16,11 @@ class CustomerSync(SyncObject):
     list_params = {"excludeAlternateShippingAddresses": True}
     fields = {
         **CONTACT_FIELDS,
-        "full_name": Text("fullName", required=True),
-        "sublevel": Integer("sublevel"),
-        "total_balance": Number("totalBalance", places=2),
+        "full_name": Text("fullName", required=True, write=False),
+        "sublevel": Integer("sublevel", write=False),
+        "total_balance": Number("totalBalance", places=2, write=False),
         "job_status": Text("jobStatus"),
         "resale_number": Text("resaleNumber"),
     }
     rule = CONTACT_RULE
-    computed = frozenset({"balance", "total_balance", "full_name", "sublevel", "external_id"})
     refs = (Ref("parent", target="customer", column="parent_id", qb_column="parent_qb_id"),)

@@ -29,10 +29,10 @@ NOT_MIRRORED_ITEM_RESOURCES = (
 )
 COMMON = {
     "name": Text("name", required=True, max_length=31),
-    "full_name": Text("fullName", required=True),
-    "sublevel": Integer("sublevel"),
-    "barcode": Text("barcode"),
-    "external_id": Text("externalId"),
+    "full_name": Text("fullName", required=True, write=False),
+    "sublevel": Integer("sublevel", write=False),
+    "barcode": Text("barcode", write="barcode.value"),
+    "external_id": Text("externalId", create_only=True),
     "is_active": Bool("isActive"),
 }
 INVENTORY = {
@@ -43,12 +43,13 @@ INVENTORY = {
     "purchase_cost": Number("purchaseCost", places=5),
     "income_account": RefName("incomeAccount"),
     "expense_account": RefName("cogsAccount"),
-    "quantity_on_hand": Number("quantityOnHand"),
+    # moved only by inventory adjustments (net changes, DESIGN §1)
+    "quantity_on_hand": Number("quantityOnHand", write=False),
     "reorder_point": Number("reorderPoint"),
     "maximum_quantity_on_hand": Number("maximumQuantityOnHand"),
-    "average_cost": Number("averageCost", places=5),
-    "quantity_on_sales_order": Number("quantityOnSalesOrder"),
-    "quantity_on_purchase_order": Number("quantityOnPurchaseOrder"),
+    "average_cost": Number("averageCost", places=5, write=False),
+    "quantity_on_sales_order": Number("quantityOnSalesOrder", write=False),
+    "quantity_on_purchase_order": Number("quantityOnPurchaseOrder", write=False),
 }
 SALES_OR_PURCHASE = {
     "sales_description": Text("salesOrPurchaseDetails.description"),
@@ -83,8 +84,6 @@ class ItemSync(SyncObject):
         "other-charge-items": "item_other_charge",
     }
     rule = LaterChangeWins()
-    computed = frozenset({"full_name", "sublevel", "average_cost", "quantity_on_sales_order",
-                          "quantity_on_purchase_order", "external_id"})
     net_change = frozenset({"quantity_on_hand"})
     refs = (
         Ref("parent", target="item", column="parent_id", qb_column="parent_qb_id"),

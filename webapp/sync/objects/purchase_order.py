@@ -27,19 +27,17 @@ class PurchaseOrderSync(GroupedLinesSync):
         "vendor_address": Address("vendorAddress"),
         "shipping_address": Address("shippingAddress"),
         "vendor_message": Text("vendorMessage"),
-        "total_amount": Number("totalAmount", places=2),
+        "total_amount": Number("totalAmount", places=2, write=False),
         "is_manually_closed": Bool("isManuallyClosed"),
-        "is_fully_received": Bool("isFullyReceived"),
+        "is_fully_received": Bool("isFullyReceived", write=False),
     }
-    computed = frozenset({"total_amount", "is_fully_received", "external_id"})
-    line_computed = frozenset({"received_quantity"})
     refs = (Ref("vendor", target="vendor", column="vendor_id", qb_column="vendor_qb_id"),)
     line_model = PurchaseOrderLine
     line_parent = "purchase_order_id"
     line_fields = {
         **LINE_FIELDS,
         "sku": Text("sku"),
-        "received_quantity": Number("receivedQuantity"),
+        "received_quantity": Number("receivedQuantity", write=False),
         "is_manually_closed": Bool("isManuallyClosed"),
     }
     line_refs = (LINE_ITEM,)

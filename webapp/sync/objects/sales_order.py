@@ -23,19 +23,16 @@ class SalesOrderSync(GroupedLinesSync):
     deleted_types = {"sales-orders": "sales_order"}
     fields = {
         **CUSTOMER_DOCUMENT_FIELDS,
-        "total_amount": Number("totalAmount", places=2),
+        "total_amount": Number("totalAmount", places=2, write=False),
         "is_manually_closed": Bool("isManuallyClosed"),
-        "is_fully_invoiced": Bool("isFullyInvoiced"),
+        "is_fully_invoiced": Bool("isFullyInvoiced", write=False),
     }
-    computed = frozenset({"subtotal", "sales_tax_total", "total_amount", "is_fully_invoiced",
-                          "external_id"})
-    line_computed = frozenset({"quantity_invoiced"})
     refs = (CUSTOMER,)
     line_model = SalesOrderLine
     line_parent = "sales_order_id"
     line_fields = {
         **LINE_FIELDS,
-        "quantity_invoiced": Number("quantityInvoiced"),
+        "quantity_invoiced": Number("quantityInvoiced", write=False),
         "is_manually_closed": Bool("isManuallyClosed"),
     }
     line_refs = (LINE_ITEM,)

@@ -15,7 +15,6 @@ class VendorSync(SyncObject):
     deleted_types = {"vendors": "vendor"}
     name_path = "name"
     rule = CONTACT_RULE
-    computed = frozenset({"balance", "external_id"})
     fields = {
         **CONTACT_FIELDS,
         "name_on_check": Text("nameOnCheck"),
