@@ -37,6 +37,7 @@ class Operation:
     spec_path: str
     handler: Callable
     resource: Resource | None = None
+    writes: bool = False  # a create or update: its answer may be lost (``lost_response_rate``)
 
     @property
     def stats_key(self) -> str:
@@ -102,7 +103,7 @@ def dispatch(op: Operation, **path_args) -> Response:
         )
     params = validate.parse_query(op.method, op.spec_path, request.args)
     body = _body(op)
-    with sim.request(), sim.quickbooks():
+    with sim.request(), sim.quickbooks(write=op.writes):
         company = sim.company
         with company.lock:
             call = Call(params, body, record_id, arrived, company)
@@ -135,9 +136,15 @@ def _operations_for(res: Resource) -> None:
     if not res.writable:
         return
     _register(
-        Operation("POST", res.collection_path, handlers.create, res), base, f"{res.path}:create"
+        Operation("POST", res.collection_path, handlers.create, res, writes=True),
+        base,
+        f"{res.path}:create",
     )
-    _register(Operation("POST", res.item_path, handlers.update, res), one, f"{res.path}:update")
+    _register(
+        Operation("POST", res.item_path, handlers.update, res, writes=True),
+        one,
+        f"{res.path}:update",
+    )
     if res.deletable:
         _register(
             Operation("DELETE", res.item_path, handlers.delete, res), one, f"{res.path}:delete"

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, g, jsonify, request
+import socket
+from contextlib import suppress
+
+from flask import Flask, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from qbdsim import api, control
-from qbdsim.errors import SimError
+from qbdsim.errors import ResponseLost, SimError
 from qbdsim.simulator import Simulator
 
 
@@ -19,6 +22,7 @@ def create_app(simulator: Simulator) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(control.bp)
     app.register_error_handler(SimError, _sim_error)
+    app.register_error_handler(ResponseLost, _lose_response)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)
     return app
@@ -34,6 +38,24 @@ def _sim_error(error: SimError):
     if request.path.startswith("/_sim/"):
         return jsonify(error.envelope("req_sim_control")), error.status
     return _envelope(error)
+
+
+def _lose_response(lost: ResponseLost):
+    """Close the connection without a byte of answer (the write stays applied).
+
+    The body fails before anything is sent, which the server takes for a dropped
+    connection; shutting the socket first ends the keep-alive connection at once, so the
+    client sees the server disconnect instead of waiting for an answer that never comes."""
+    sock = request.environ.get("werkzeug.socket")
+
+    def nothing():
+        if sock is not None:
+            with suppress(OSError):  # the client is already gone
+                sock.shutdown(socket.SHUT_RDWR)
+        raise ConnectionAbortedError(str(lost))
+        yield b""  # a generator: the server runs it only when it sends the body
+
+    return Response(nothing(), mimetype="application/json")
 
 
 def _http_error(error: HTTPException):

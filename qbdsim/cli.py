@@ -56,6 +56,13 @@ def sim_cli() -> None:
     help="Share of requests answered with a 502, 504 or 429.",
 )
 @click.option(
+    "--lost-response-rate",
+    default=0.0,
+    show_default=True,
+    type=click.FloatRange(0, 1),
+    help="Share of creates and updates applied whose answer is then lost (502 or dropped).",
+)
+@click.option(
     "--cursor-ttl-s",
     default=10.0,
     show_default=True,
@@ -70,6 +77,7 @@ def serve(
     latency_ms: float,
     latency_jitter_ms: float,
     fault_rate: float,
+    lost_response_rate: float,
     cursor_ttl_s: float,
 ) -> None:
     """Generate a company and serve it until Ctrl+C."""
@@ -81,6 +89,7 @@ def serve(
         latency_ms=latency_ms,
         latency_jitter_ms=latency_jitter_ms,
         fault_rate=fault_rate,
+        lost_response_rate=lost_response_rate,
         cursor_ttl_s=cursor_ttl_s,
     )
     started = time.perf_counter()

@@ -27,6 +27,7 @@ class SimConfig:
     latency_jitter_ms: float = 0
     fault_rate: float = 0.0
     fault_kinds: tuple[str, ...] = FAULT_KINDS
+    lost_response_rate: float = 0.0
     qb_running: bool = True
     cursor_ttl_s: float = 10.0
     tz_offset: str = "-05:00"
@@ -41,6 +42,8 @@ class SimConfig:
             raise ValueError("size must be >= 0")
         if not 0.0 <= self.fault_rate <= 1.0:
             raise ValueError("fault_rate must be between 0 and 1")
+        if not 0.0 <= self.lost_response_rate <= 1.0:
+            raise ValueError("lost_response_rate must be between 0 and 1")
         if self.latency_ms < 0 or self.latency_jitter_ms < 0:
             raise ValueError("latency must be >= 0")
         self.fault_kinds = tuple(str(kind) for kind in self.fault_kinds)

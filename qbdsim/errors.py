@@ -60,6 +60,15 @@ class SimError(Exception):
         return {"error": error}
 
 
+class ResponseLost(Exception):
+    """The write is applied, then the connection closes with no answer at all: the client
+    sees the server disconnect (``conductor.APIConnectionError``), as when the network or the
+    Web Connector fails after QuickBooks has done the work."""
+
+    def __init__(self) -> None:
+        super().__init__("qbdsim: the response to this write was lost on purpose")
+
+
 def invalid_request(message: str, status: int = 400, code: str = "INVALID_REQUEST") -> SimError:
     """A request Conductor rejects before it reaches QuickBooks (its user message is masked)."""
     return SimError(status, "INVALID_REQUEST_ERROR", code, message)

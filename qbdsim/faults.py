@@ -1,5 +1,6 @@
 """Injected trouble: latency with jitter, a rate of 502/504/429 answers, QuickBooks closed,
-and the cursor window — all changeable at run time through ``POST /_sim/faults``."""
+lost responses to writes, and the cursor window — all changeable at run time through
+``POST /_sim/faults``."""
 
 from __future__ import annotations
 
@@ -7,7 +8,14 @@ import random
 from dataclasses import asdict, dataclass
 
 from qbdsim.config import FAULT_KINDS, SimConfig
-from qbdsim.errors import SimError, connection_lost, invalid_request, rate_limited, request_timeout
+from qbdsim.errors import (
+    ResponseLost,
+    SimError,
+    connection_lost,
+    invalid_request,
+    rate_limited,
+    request_timeout,
+)
 
 _MAKERS = {"502": connection_lost, "504": request_timeout, "429": rate_limited}
 
@@ -23,6 +31,8 @@ class Faults:
     qb_running: bool
     cursor_ttl_s: float
     clock_offset_s: float = 0.0  # QuickBooks' clock ahead (+) of this machine's, or behind (-)
+    # Share of writes (creates, updates) applied to the company whose answer then fails.
+    lost_response_rate: float = 0.0
 
     @classmethod
     def from_config(cls, config: SimConfig) -> Faults:
@@ -34,6 +44,7 @@ class Faults:
             fault_kinds=tuple(config.fault_kinds),
             qb_running=bool(config.qb_running),
             cursor_ttl_s=float(config.cursor_ttl_s),
+            lost_response_rate=float(config.lost_response_rate),
         )
 
     def as_dict(self) -> dict:
@@ -50,7 +61,8 @@ class Faults:
         if unknown:
             raise invalid_request(f"Unknown fault settings: {sorted(unknown)}")
         staged = self.as_dict()
-        for name in ("latency_ms", "latency_jitter_ms", "cursor_ttl_s", "fault_rate"):
+        rates = ("fault_rate", "lost_response_rate")
+        for name in ("latency_ms", "latency_jitter_ms", "cursor_ttl_s", *rates):
             if name in changes:
                 value = changes[name]
                 if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
@@ -61,8 +73,9 @@ class Faults:
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise invalid_request("clock_offset_s must be a number of seconds")
             staged["clock_offset_s"] = float(value)
-        if staged["fault_rate"] > 1:
-            raise invalid_request("fault_rate must be between 0 and 1")
+        for name in rates:
+            if staged[name] > 1:
+                raise invalid_request(f"{name} must be between 0 and 1")
         if "qb_running" in changes:
             if not isinstance(changes["qb_running"], bool):
                 raise invalid_request("qb_running must be true or false")
@@ -91,4 +104,13 @@ class Faults:
         """An injected error for this request, or ``None``."""
         if self.fault_rate and rng.random() < self.fault_rate:
             return _MAKERS[rng.choice(self.fault_kinds)]()
+        return None
+
+    def lose(self, rng: random.Random) -> SimError | ResponseLost | None:
+        """How this write's answer is lost once the write is applied, or ``None``: half the
+        time a 502 connection error (as an injected 502 looks), half the time the connection
+        closed without an answer. Draws nothing while the rate is 0, so the other faults of
+        a seed come out as they did before this fault existed."""
+        if self.lost_response_rate and rng.random() < self.lost_response_rate:
+            return connection_lost() if rng.random() < 0.5 else ResponseLost()
         return None

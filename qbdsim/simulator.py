@@ -90,11 +90,15 @@ class Simulator:
                 self.received -= 1
 
     @contextmanager
-    def quickbooks(self):
+    def quickbooks(self, write: bool = False):
         """Hold QuickBooks for one request: closed -> error at once; else faults, the work,
         and the latency: a request takes the configured latency in all, its own work
         included, as a QuickBooks request's time is QuickBooks' work. Lowering the latency
-        also cuts short a request waiting out a longer one."""
+        also cuts short a request waiting out a longer one.
+
+        A ``write`` (create, update) may have its answer lost (``lost_response_rate``): the
+        work is done and kept, then the request fails after the same wait. A write QuickBooks
+        refuses is answered with its refusal."""
         with self._qb_lock:
             self.in_flight += 1
             self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
@@ -107,7 +111,10 @@ class Simulator:
                 error = self.faults.roll(self.rng)
                 if error is not None:
                     raise error
+                lost = self.faults.lose(self.rng) if write else None
                 yield
+                if lost is not None:
+                    raise lost
             finally:
                 with self._faults_changed:
                     while (remaining := delay - (time.monotonic() - started)) > 0:

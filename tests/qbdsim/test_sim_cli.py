@@ -14,7 +14,8 @@ from qbdsim.server import SimServer
 def test_serve_help_lists_the_options():
     result = CliRunner().invoke(sim_cli, ["serve", "--help"])
     assert result.exit_code == 0
-    for option in ("--host", "--port", "--size", "--seed", "--latency-ms", "--fault-rate"):
+    options = ("--host", "--port", "--size", "--seed", "--latency-ms", "--fault-rate")
+    for option in (*options, "--lost-response-rate"):
         assert option in result.output
 
 

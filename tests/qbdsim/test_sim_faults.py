@@ -193,6 +193,7 @@ def test_fault_settings_are_validated(wire):
         "qb_running",
         "cursor_ttl_s",
         "clock_offset_s",
+        "lost_response_rate",
     }
-    assert current["fault_rate"] == 0.0
+    assert current["fault_rate"] == 0.0 and current["lost_response_rate"] == 0.0
     assert wire.sim("POST", "faults", {"clock_offset_s": "soon"}).status_code == 400
