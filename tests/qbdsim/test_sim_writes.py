@@ -250,3 +250,198 @@ def test_update_of_a_missing_object_is_error_3120(client, eu):
             "80FFFFFF-1700000000", conductor_end_user_id=eu, revision_number="1"
         )
     assert _qb_error(caught)[0] == "3120"
+
+
+# -- what QuickBooks (and Conductor before it) refuses on writes -------------------------------
+
+GUID = "3F2B8A4E-1C2D-4E5F-9A8B-7C6D5E4F3A2B"
+
+
+def _refused(response, message: str) -> None:
+    """A 400 ``INVALID_REQUEST_ERROR`` whose message starts with ``message``."""
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert (error["type"], error["code"], error["httpStatusCode"]) == (
+        "INVALID_REQUEST_ERROR",
+        "INVALID_REQUEST",
+        400,
+    )
+    assert error["message"].startswith(message), error["message"]
+    assert "integrationCode" not in error
+
+
+@pytest.fixture
+def records(wire, customer, widget) -> dict[str, dict]:
+    """A customer, a vendor, an inventory item and a sales order, as JSON, by resource."""
+    vendor = wire.post("vendors", json={"name": "Test Vendor Inc"}).json()
+    order = wire.post(
+        "sales-orders",
+        json={
+            "customerId": customer.id,
+            "transactionDate": "2026-01-10",
+            "lines": [{"itemId": widget.id, "quantity": 2}, {"itemId": widget.id, "quantity": 1}],
+        },
+    ).json()
+    return {
+        "customers": wire.get(f"customers/{customer.id}").json(),
+        "vendors": vendor,
+        "inventory-items": wire.get(f"inventory-items/{widget.id}").json(),
+        "sales-orders": order,
+    }
+
+
+@pytest.mark.parametrize(
+    ("resource", "field", "value"),
+    [
+        ("customers", "externalId", "3f2b8a4e-1c2d-4e5f-9a8b-7c6d5e4f3a2c"),
+        ("customers", "fullName", "Someone Else"),
+        ("customers", "balance", "100.00"),
+        ("customers", "totalBalance", "100.00"),
+        ("vendors", "balance", "100.00"),
+        ("vendors", "externalId", "3f2b8a4e-1c2d-4e5f-9a8b-7c6d5e4f3a2c"),
+        ("inventory-items", "fullName", "Other Widget"),
+        ("inventory-items", "quantityOnHand", 99),
+        ("inventory-items", "averageCost", "1.00"),
+        ("inventory-items", "totalAmount", "1.00"),
+        ("inventory-items", "externalId", "3f2b8a4e-1c2d-4e5f-9a8b-7c6d5e4f3a2c"),
+        ("sales-orders", "totalAmount", "1.00"),
+        ("sales-orders", "subtotal", "1.00"),
+        ("sales-orders", "externalId", "3f2b8a4e-1c2d-4e5f-9a8b-7c6d5e4f3a2c"),
+    ],
+)
+def test_read_only_fields_in_an_update_are_refused_by_name(wire, records, resource, field, value):
+    record = records[resource]
+    body = {"revisionNumber": record["revisionNumber"], field: value}
+    _refused(wire.post(f"{resource}/{record['id']}", json=body), f'Unrecognized key: "{field}"')
+    # nothing changed
+    after = wire.get(f"{resource}/{record['id']}").json()
+    assert after["revisionNumber"] == record["revisionNumber"]
+    assert after.get(field) == record.get(field)
+
+
+@pytest.mark.parametrize("field", ["quantity", "rate"])
+def test_a_line_update_cannot_clear_quantity_or_rate(wire, records, field):
+    order = records["sales-orders"]
+    kept, other = order["lines"]
+    kind = "number" if field == "quantity" else "string"
+    lines = [{"id": kept["id"], field: None}, {"id": other["id"]}]
+    body = {"revisionNumber": order["revisionNumber"], "lines": lines}
+    response = wire.post(f"sales-orders/{order['id']}", json=body)
+    _refused(response, f'Invalid input: expected {kind}, received null at "lines[0].{field}"')
+    # a new line cannot be sent without one either
+    lines = [{"id": "-1", "itemId": kept["item"]["id"], field: None}]
+    body = {"revisionNumber": order["revisionNumber"], "lines": lines}
+    response = wire.post(f"sales-orders/{order['id']}", json=body)
+    _refused(response, f'Invalid input: expected {kind}, received null at "lines[0].{field}"')
+    after = wire.get(f"sales-orders/{order['id']}").json()
+    assert after["revisionNumber"] == order["revisionNumber"]
+    assert [(line["id"], line[field]) for line in after["lines"]] == [
+        (line["id"], line[field]) for line in order["lines"]
+    ]
+
+
+def test_a_line_in_a_group_cannot_clear_its_quantity_either(wire, customer):
+    item_group = wire.get("item-groups").json()["data"][0]
+    body = {
+        "customerId": customer.id,
+        "transactionDate": "2026-01-12",
+        "lineGroups": [{"itemGroupId": item_group["id"], "quantity": 1}],
+    }
+    order = wire.post("sales-orders", json=body).json()
+    (group,) = order["lineGroups"]
+    lines = [{"id": line["id"], "quantity": None} for line in group["lines"]]
+    groups = [{"id": group["id"], "lines": lines}]
+    body = {"revisionNumber": order["revisionNumber"], "lineGroups": groups}
+    _refused(
+        wire.post(f"sales-orders/{order['id']}", json=body),
+        'Invalid input: expected number, received null at "lineGroups[0].lines[0].quantity"',
+    )
+
+
+@pytest.mark.parametrize(
+    ("resource", "limit", "extra"),
+    [
+        ("customers", 41, {}),
+        ("vendors", 41, {}),
+        ("service-items", 31, {}),
+        ("non-inventory-items", 31, {}),
+        ("other-charge-items", 31, {}),
+        ("inventory-items", 31, None),  # accounts filled in below
+    ],
+)
+def test_names_over_quickbooks_limits_are_refused_on_create_and_update(
+    wire, accounts, resource, limit, extra
+):
+    if extra is None:
+        extra = {
+            "incomeAccountId": accounts["Sales:Merchandise"],
+            "cogsAccountId": accounts["Cost of Goods Sold"],
+            "assetAccountId": accounts["Inventory Asset"],
+        }
+    too_long = f'Too big: expected string to have <={limit} characters at "name"'
+    before = wire.sim("GET", "counts").json()[resource]
+    _refused(wire.post(resource, json={"name": "N" * (limit + 1), **extra}), too_long)
+    assert wire.sim("GET", "counts").json()[resource] == before
+    # the limit itself is fine
+    created = wire.post(resource, json={"name": "M" * limit, **extra})
+    assert created.status_code == 200, created.text
+    record = created.json()
+    assert record["name"] == "M" * limit
+    body = {"revisionNumber": record["revisionNumber"], "name": "U" * (limit + 1)}
+    _refused(wire.post(f"{resource}/{record['id']}", json=body), too_long)
+    assert wire.get(f"{resource}/{record['id']}").json()["name"] == "M" * limit
+
+
+@pytest.mark.parametrize(
+    "external_id",
+    [
+        "not-a-guid",
+        "12345",
+        f"{{{GUID}}}",  # braces, as QuickBooks prints GUIDs
+        GUID.replace("-", ""),  # no dashes
+        "--" + GUID.replace("-", "") + "--",  # dashes in the wrong places
+        f"{GUID}\n",
+        f"urn:uuid:{GUID}",
+        GUID[:-1] + "G",
+        "",
+    ],
+)
+@pytest.mark.parametrize("resource", ["customers", "service-items", "sales-orders"])
+def test_an_external_id_that_is_not_a_guid_is_refused_on_create(
+    wire, customer, resource, external_id
+):
+    body = {"name": "Has External Id", "externalId": external_id}
+    if resource == "sales-orders":
+        body = {"customerId": customer.id, "transactionDate": "2026-01-10"}
+        body["externalId"] = external_id
+    before = wire.sim("GET", "counts").json()[resource]
+    _refused(wire.post(resource, json=body), 'Invalid UUID at "externalId"')
+    assert wire.sim("GET", "counts").json()[resource] == before
+
+
+def test_the_external_id_is_kept_as_sent_and_not_deduplicated(client, eu, wire, customer):
+    lower = "3f2b8a4e-1c2d-4e5f-9a8b-7c6d5e4f3a2b"
+    created = wire.post("customers", json={"name": "External Upper", "externalId": GUID}).json()
+    assert created["externalId"] == GUID
+    assert client.qbd.customers.retrieve(created["id"], conductor_end_user_id=eu).external_id == (
+        GUID
+    )
+    vendor = client.qbd.vendors.create(conductor_end_user_id=eu, name="Ext", external_id=lower)
+    assert vendor.external_id == lower
+    listed = client.qbd.vendors.list(conductor_end_user_id=eu, ids=[vendor.id]).data
+    assert listed[0].external_id == lower
+    # Conductor does not deduplicate externalId (FACTS §8): two orders may carry the same one
+    orders = [
+        client.qbd.sales_orders.create(
+            conductor_end_user_id=eu,
+            customer_id=customer.id,
+            transaction_date=DAY,
+            external_id=GUID,
+        )
+        for _ in range(2)
+    ]
+    assert orders[0].id != orders[1].id
+    assert [order.external_id for order in orders] == [GUID, GUID]
+    # without one, none is made up
+    plain = client.qbd.customers.create(conductor_end_user_id=eu, name="No External Id")
+    assert plain.external_id is None
