@@ -445,3 +445,44 @@ def test_the_external_id_is_kept_as_sent_and_not_deduplicated(client, eu, wire, 
     # without one, none is made up
     plain = client.qbd.customers.create(conductor_end_user_id=eu, name="No External Id")
     assert plain.external_id is None
+
+
+def test_updates_are_refused_like_creates_name_in_use_colon_and_dangling_reference(
+    client, eu, customer, widget
+):
+    vendor = client.qbd.vendors.create(conductor_end_user_id=eu, name="Shared Space Supply")
+    with pytest.raises(conductor.InternalServerError) as caught:
+        client.qbd.customers.update(
+            customer.id,
+            conductor_end_user_id=eu,
+            revision_number=customer.revision_number,
+            name="shared space supply",
+        )
+    code, message = _qb_error(caught)
+    assert code == "3100" and '"shared space supply"' in message
+    with pytest.raises(conductor.InternalServerError) as caught:
+        client.qbd.inventory_items.update(
+            widget.id,
+            conductor_end_user_id=eu,
+            revision_number=widget.revision_number,
+            name="Widgets:Blue",
+        )
+    code, message = _qb_error(caught)
+    assert code == "3090" and "cannot contain a colon" in message
+    with pytest.raises(conductor.InternalServerError) as caught:
+        client.qbd.vendors.update(
+            vendor.id,
+            conductor_end_user_id=eu,
+            revision_number=vendor.revision_number,
+            terms_id="80FFFFFF-1700000000",
+        )
+    code, message = _qb_error(caught)
+    assert code == "3140" and "QuickBooks StandardTerms " in message
+    # none of them changed anything
+    assert client.qbd.customers.retrieve(customer.id, conductor_end_user_id=eu).revision_number == (
+        customer.revision_number
+    )
+    assert client.qbd.inventory_items.retrieve(widget.id, conductor_end_user_id=eu).name == (
+        "Test Widget"
+    )
+    assert client.qbd.vendors.retrieve(vendor.id, conductor_end_user_id=eu).terms is None
