@@ -53,21 +53,39 @@ REQUIRED_ON_CREATE = {"sales_order": {"customer_id"}, "purchase_order": {"vendor
 LocalId = Annotated[StrictInt, Field(ge=1, le=MAX_ID)]
 
 
+def _storable(value: str | None) -> str | None:
+    """Text both databases can store: no NUL character, no lone surrogate."""
+    if value is not None and ("\x00" in value or _unencodable(value)):
+        raise ValueError("contains a character that cannot be stored")
+    return value
+
+
+def _unencodable(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+Plain = Annotated[str, AfterValidator(_storable)]
+
+
 class AddressInput(BaseModel):
     """An address as QuickBooks holds it; leave out the parts it has none of."""
 
     model_config = ConfigDict(extra="forbid")
 
-    line1: str | None = Field(default=None, max_length=ADDRESS_LINE_CHARS)
-    line2: str | None = Field(default=None, max_length=ADDRESS_LINE_CHARS)
-    line3: str | None = Field(default=None, max_length=ADDRESS_LINE_CHARS)
-    line4: str | None = Field(default=None, max_length=ADDRESS_LINE_CHARS)
-    line5: str | None = Field(default=None, max_length=ADDRESS_LINE_CHARS)
-    city: str | None = Field(default=None, max_length=ADDRESS_CHARS["city"])
-    state: str | None = Field(default=None, max_length=ADDRESS_CHARS["state"])
-    postalCode: str | None = Field(default=None, max_length=ADDRESS_CHARS["postalCode"])  # noqa: N815
-    country: str | None = Field(default=None, max_length=ADDRESS_CHARS["country"])
-    note: str | None = Field(default=None, max_length=ADDRESS_LINE_CHARS)
+    line1: Plain | None = Field(default=None, max_length=ADDRESS_LINE_CHARS)
+    line2: Plain | None = Field(default=None, max_length=ADDRESS_LINE_CHARS)
+    line3: Plain | None = Field(default=None, max_length=ADDRESS_LINE_CHARS)
+    line4: Plain | None = Field(default=None, max_length=ADDRESS_LINE_CHARS)
+    line5: Plain | None = Field(default=None, max_length=ADDRESS_LINE_CHARS)
+    city: Plain | None = Field(default=None, max_length=ADDRESS_CHARS["city"])
+    state: Plain | None = Field(default=None, max_length=ADDRESS_CHARS["state"])
+    postalCode: Plain | None = Field(default=None, max_length=ADDRESS_CHARS["postalCode"])  # noqa: N815
+    country: Plain | None = Field(default=None, max_length=ADDRESS_CHARS["country"])
+    note: Plain | None = Field(default=None, max_length=ADDRESS_LINE_CHARS)
 
 
 assert tuple(AddressInput.model_fields) == ADDRESS_KEYS
@@ -106,7 +124,7 @@ class RecordQuery(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    q: str | None = Field(default=None, max_length=200,
+    q: Plain | None = Field(default=None, max_length=200,
                           description="Name, full name or ref number contains (any case).")
     state: SyncState | None = Field(default=None, description="Only records in this state.")
     changed_since: str | None = Field(
@@ -125,8 +143,8 @@ def _decimal_pattern(column) -> str:
     kind = column.type
     whole = (kind.precision or 18) - (kind.scale or 0)
     places = kind.scale or 0
-    fraction = rf"(\.\d{{1,{places}}})?" if places else ""
-    return rf"^-?\d{{1,{whole}}}{fraction}$"
+    fraction = rf"(\.[0-9]{{1,{places}}})?" if places else ""
+    return rf"^-?[0-9]{{1,{whole}}}{fraction}$"
 
 
 def _iso_date(value: str) -> str:
@@ -156,16 +174,16 @@ def input_type(column, field) -> Any:
             pattern=_decimal_pattern(column),
             description=f"A decimal string, at most {column.type.scale} places.")]
     if isinstance(field, Day):
-        return Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$",
+        return Annotated[str, Field(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
                                     json_schema_extra={"format": "date"}),
                          AfterValidator(_iso_date)]
     if column.name == "external_id":
         return Annotated[str, Field(pattern=GUID, description="A GUID, set only at creation.")]
     if column.name == "name":
-        return Annotated[str, Field(min_length=1, max_length=_text_limit(column, field),
+        return Annotated[Plain, Field(min_length=1, max_length=_text_limit(column, field),
                                     pattern=NO_COLON,
                                     description="No colon: it separates a parent's name.")]
-    return Annotated[str, Field(max_length=_text_limit(column, field))]
+    return Annotated[Plain, Field(max_length=_text_limit(column, field))]
 
 
 def output_type(column, field) -> Any:

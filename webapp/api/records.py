@@ -45,10 +45,10 @@ def _since(text: str | None) -> datetime | None:
         return None
     try:  # an unescaped "+00:00" arrives as " 00:00"
         value = datetime.fromisoformat(OFFSET_AS_SPACE.sub(r"\1+\2", text.strip()))
-    except ValueError:
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except (ValueError, OverflowError):  # OverflowError: 0001-01-01T00:00+01:00 is in year 0
         raise ApiError(400, "invalid_changed_since", "changed_since must be an ISO 8601 time, "
                        "such as 2025-01-31T12:00:00Z.") from None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _document(obj, models, row) -> dict:
