@@ -42,7 +42,8 @@ SyncState = Literal["synced", "pending", "error", "deleted"]
 LONG_TEXT_CHARS = 4095
 ADDRESS_CHARS = {"city": 31, "state": 21, "postalCode": 13, "country": 31}
 ADDRESS_LINE_CHARS = 41
-GUID = r"^\{?[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}\}?$"
+# As QuickBooks takes it: 8-4-4-4-12 hexadecimal digits, nothing around (qbdsim.validate).
+GUID = r"^[0-9A-Fa-f]{8}(-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}$"
 NO_COLON = r"^[^:]*$"
 # Columns of a line that only the sync sets (QuickBooks' ids, groups, order).
 LINE_SYNC_COLUMNS = frozenset({"qb_line_id", "item_qb_id", "is_line_group", "group_qb_line_id",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
@@ -10,7 +12,19 @@ from schemathesis.checks import ALL_CHECKS
 from schemathesis.constants import NOT_SET
 from schemathesis.experimental import OPEN_API_3_1
 
-from webapp.api.schemas import SessionDocument, SyncErrorDocument
+from webapp.api.schemas import MAX_ID, SessionDocument, SyncErrorDocument
+from webapp.extensions import db
+from webapp.models import (
+    Customer,
+    InventoryAdjustment,
+    Invoice,
+    Item,
+    PurchaseOrder,
+    SalesOrder,
+    SalesOrderLine,
+    SyncRecordEvent,
+    Vendor,
+)
 from webapp.sync import manager
 
 OPEN_API_3_1.enable()
@@ -38,7 +52,9 @@ def test_every_api_route_is_described(app, spec):
     # Then each one is in the description, and nothing else is
     described = {(m, path) for path, ops in spec["paths"].items() for m in ops}
     assert described == routes
-    assert len(routes) == 11
+    # 11 for sessions and the rest, 1 for conflicts, and per object of the records API a list,
+    # a record and its history, plus create and change (invoices: refused, declared so)
+    assert len(routes) == 11 + 1 + 7 * 5
 
 
 def test_the_description_names_statuses_bodies_and_security(spec):
@@ -88,13 +104,56 @@ def session_errors(session):
     return rows
 
 
+def test_the_records_api_is_described_per_object(spec):
+    paths, schemas = spec["paths"], spec["components"]["schemas"]
+    create = paths["/api/v1/records/customer"]["post"]
+    assert create["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/CustomerCreate"}
+    fields = schemas["CustomerCreateFields"]
+    assert fields["required"] == ["name"] and fields["additionalProperties"] is False
+    assert fields["properties"]["name"]["maxLength"] == 41
+    assert "balance" not in fields["properties"]
+    assert schemas["ItemCreateFields"]["properties"]["name"]["maxLength"] == 31
+    assert set(paths["/api/v1/records/invoice"]["post"]["responses"]) >= {"405"}
+    assert "lines" in schemas["SalesOrderRecord"]["properties"]
+    assert "lines" not in schemas["CustomerRecord"]["properties"]
+    conflicts = paths["/api/v1/sessions/{session_id}/conflicts"]["get"]
+    assert conflicts["responses"]["200"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ConflictPage"}
+
+
 @pytest.fixture
 def api_schema(app, spec, make_session):
     # Some history and errors to read; the first generated start is accepted, later ones 409.
     make_session("completed", ("customer", "vendor"), errors=3)
-    make_session("cancelled", ("item",), errors=2)
+    session = make_session("cancelled", ("item",), errors=2)
+    _some_records(session.id)
     return schemathesis.from_dict(spec, app=_isolated(app),
                                   data_generation_methods=DataGenerationMethod.all())
+
+
+def _some_records(session_id: int) -> None:
+    """A few WMS rows of each kind (as pulled, and as created in the WMS) and a conflict, so
+    the records endpoints have something to read and change."""
+    customer = Customer(name="Acme", full_name="Acme", qb_id="80000001-1", sync_base={})
+    vendor = Vendor(name="Parts Co", qb_id="80000002-1")
+    item = Item(name="Widget", full_name="Widget", item_type="inventory")
+    db.session.add_all([customer, vendor, item])
+    db.session.flush()
+    day = date(2025, 1, 2)
+    order = SalesOrder(customer_id=customer.id, transaction_date=day, ref_number="S-1")
+    order.lines.append(SalesOrderLine(item_id=item.id, quantity=2, position=0))
+    db.session.add_all([
+        order, PurchaseOrder(vendor_id=vendor.id, transaction_date=day),
+        Invoice(customer_id=customer.id, transaction_date=day, qb_id="80000003-1"),
+        InventoryAdjustment(transaction_date=day),
+        SyncRecordEvent(session_id=session_id, object_type="customer", record_id=customer.id,
+                        action="conflict", field="email",
+                        detail={"base": None, "wms_value": "a@example.com",
+                                "quickbooks_value": "b@example.com", "winner": "wms",
+                                "rule": "contact fields: the WMS wins conflicts"}),
+    ])
+    db.session.commit()
 
 
 def _isolated(app):
@@ -126,5 +185,13 @@ def test_the_api_keeps_to_its_own_description(case, bearer):
     # `ignored_auth` also replays each call without the token and expects a 401.
     response = case.call_and_validate(headers=bearer, checks=CHECKS)
     if case.data_generation_method == DataGenerationMethod.negative and case.body is not NOT_SET:
-        # A body that breaks the schema is refused, never half-accepted.
-        assert response.status_code == 400, (case.body, response.text)
+        # A body that breaks the schema is refused, never half-accepted (an id in the path
+        # that cannot name a row is a 404 first: there is nothing to change).
+        expected = 400 if _valid_ids(case.path_parameters) else 404
+        assert response.status_code == expected, (case.body, response.text)
+
+
+def _valid_ids(path_parameters) -> bool:
+    values = [str(v) for v in (path_parameters or {}).values() if not isinstance(v, bool)]
+    return len(values) == len(path_parameters or {}) and all(
+        v.isascii() and v.isdigit() and 1 <= int(v) <= MAX_ID for v in values)
