@@ -110,6 +110,10 @@ def load_settings(env: Mapping[str, str], instance_path: str) -> dict[str, Any]:
         "QBSYNC_MAX_RETRIES": int(_float(env, "QBSYNC_MAX_RETRIES", 10)),
         "QBSYNC_RETRY_MIN_BACKOFF_MS": int(_float(env, "QBSYNC_RETRY_MIN_BACKOFF_MS", 5000)),
         "QBSYNC_RETRY_MAX_BACKOFF_MS": int(_float(env, "QBSYNC_RETRY_MAX_BACKOFF_MS", 90000)),
+        # Accounts (by name) a new inventory item gets in QuickBooks when the WMS names none.
+        "QBSYNC_DEFAULT_INCOME_ACCOUNT": env.get("QBSYNC_DEFAULT_INCOME_ACCOUNT") or None,
+        "QBSYNC_DEFAULT_COGS_ACCOUNT": env.get("QBSYNC_DEFAULT_COGS_ACCOUNT") or None,
+        "QBSYNC_DEFAULT_ASSET_ACCOUNT": env.get("QBSYNC_DEFAULT_ASSET_ACCOUNT") or None,
         # The per-record ledger keeps this many days of events (pruned as sessions end).
         "QBSYNC_LEDGER_RETENTION_DAYS": int(_float(env, "QBSYNC_LEDGER_RETENTION_DAYS", 180)),
         "QBSYNC_ADMIN_EMAIL": env.get("QBSYNC_ADMIN_EMAIL") or "admin@example.com",

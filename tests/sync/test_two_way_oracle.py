@@ -13,8 +13,10 @@ the WMS must now hold:
         item -> the later change: QuickBooks' updatedAt against the row's local_updated_at
         sales order header and lines (by QuickBooks line id) -> QuickBooks
 
-and counts the conflicts the session must have logged. WMS-created rows must come through
-every sync untouched. Rounds mix faults (the runner retries) and cancelled syncs.
+and counts the conflicts the session must have logged. The push then sends what the WMS
+kept: after each sync QuickBooks holds the same values, nothing is pending, and every
+WMS-created customer exists in QuickBooks exactly once. Rounds mix faults (the runner
+retries) and cancelled syncs.
 """
 
 from __future__ import annotations
@@ -193,12 +195,13 @@ class Oracle:
                 for row in db.session.scalars(select(model).where(
                     model.qb_id.in_([r["id"] for r in self.records[obj]])))}
 
-    def check(self, clocks: dict, sessions: list[int]) -> None:
+    def check(self, before: dict, clocks: dict, sessions: list[int]) -> None:
+        """`before`: QuickBooks' records as the sync found them (after this round's edits)."""
         db.session.expire_all()
         conflicts = 0
         for obj, (model, _, fields) in FIELDS.items():
-            fresh = self.fresh(obj)
-            for qb_id, record in fresh.items():
+            after = self.fresh(obj)
+            for qb_id, record in before[obj].items():
                 row = db.session.scalar(select(model).where(model.qb_id == qb_id))
                 for column, read, _ in fields:
                     key = (obj, qb_id, column)
@@ -214,18 +217,23 @@ class Oracle:
                     got = getattr(row, column)
                     got = _address(got) if column == "billing_address" else got
                     assert got == expected, (obj, qb_id, column, b, w, q, got)
+                    # and QuickBooks got what the WMS kept: both sides agree
+                    assert read(after[qb_id]) == expected, (obj, qb_id, column, "in QuickBooks")
                     self.wms[key] = expected
+                assert row.wms_pending is False, (obj, qb_id, row.push_error)
                 if obj == "sales_order":
-                    conflicts += self._check_lines(row, record)
-        for local_id, name in self.created:
+                    conflicts += self._check_lines(row, record, after[qb_id])
+        for local_id, name in self.created:  # created in QuickBooks, exactly once
             row = db.session.get(Customer, local_id)
-            assert row is not None and row.name == name and row.qb_id is None
-            assert row.wms_pending is True
+            assert row is not None and row.name == name and row.qb_id is not None
+            assert row.wms_pending is False
+            named = self.qb.list_page("customers", {"fullNames": [name], "status": "all"})
+            assert [r["id"] for r in named["data"]] == [row.qb_id]
         logged = db.session.scalar(select(func.count()).select_from(SyncRecordEvent).where(
             SyncRecordEvent.session_id.in_(sessions), SyncRecordEvent.action == "conflict"))
         assert logged == conflicts
 
-    def _check_lines(self, row, record) -> int:
+    def _check_lines(self, row, record, after) -> int:
         conflicts = 0
         lines = {line.qb_line_id: line for line in db.session.scalars(
             select(SalesOrderLine).where(SalesOrderLine.sales_order_id == row.id))}
@@ -241,6 +249,8 @@ class Oracle:
                 expected = q
             assert lines[qb_line["id"]].quantity == expected, (key, b, w, q)
             self.line_wms[key] = expected
+        pushed = {line["id"]: _money(line["quantity"]) for line in after["lines"]}
+        assert pushed == {k: v.quantity for k, v in lines.items()}  # both sides agree
         return conflicts
 
 
@@ -270,6 +280,7 @@ def test_random_rounds_of_edits_on_both_sides_follow_the_rules(any_sync_app, sim
     for n in range(ROUNDS):
         oracle.edit_round(sim)
         clocks = oracle.clocks()
+        before = {obj: oracle.fresh(obj) for obj in FIELDS}
         sessions = _sync_until_done(sim, rng, n)
-        oracle.check(clocks, sessions)
+        oracle.check(before, clocks, sessions)
         oracle.settle()

@@ -15,7 +15,7 @@ from sqlalchemy import func, select, text
 from tests.sync.conftest import objects_by_name, sync
 from webapp.extensions import db
 from webapp.models import Customer, Item, SalesOrder, SalesOrderLine, SyncRecordEvent
-from webapp.models.sync import CONFLICT, PULLED_UPDATED
+from webapp.models.sync import CONFLICT, PULLED_UPDATED, PUSHED_UPDATED
 from webapp.models.types import utcnow
 
 
@@ -55,12 +55,19 @@ def test_the_lost_edit_story_the_wms_email_survives_quickbooks_unrelated_change(
     row = row_of(Customer, customer["id"])
     assert row.email == "wms@example.com"
     assert row.account_number == "QB-4711"
-    assert row.wms_pending is True and row.local_updated_at is not None
+    assert row.local_updated_at is not None
     assert objects_by_name(doc)["customer"]["conflicts"] == 0
     [pulled] = events(PULLED_UPDATED, customer["id"])
     assert pulled.fields == ["account_number"] and pulled.record_id == row.id
-    # And the next sync, with nothing new in QuickBooks, still keeps it
-    sync(["customer"], qb=any_qb)
+    # The pull kept the email as still to send, and the push sent it (only it)
+    [pushed] = events(PUSHED_UPDATED, customer["id"])
+    assert pushed.fields == ["email"] and pushed.id > pulled.id
+    assert row.wms_pending is False and objects_by_name(doc)["customer"]["pushed"] == 1
+    [now] = any_qb.list_page("customers", {"ids": [customer["id"]]})["data"]
+    assert (now["email"], now["accountNumber"]) == ("wms@example.com", "QB-4711")
+    # And the next sync neither pulls its own write back nor sends anything again
+    again = objects_by_name(sync(["customer"], qb=any_qb))["customer"]
+    assert (again["updated"], again["pushed"]) == (0, 0)
     assert row_of(Customer, customer["id"]).email == "wms@example.com"
 
 
@@ -75,7 +82,9 @@ def test_a_customer_contact_field_changed_on_both_sides_goes_to_the_wms(sync_app
     row = row_of(Customer, customer["id"])
     assert row.phone == "555-0100"  # contact field: the WMS wins
     assert row.account_number == "QB-1"  # anything else: QuickBooks wins
-    assert row.wms_pending is True  # the phone still has to reach QuickBooks
+    [now] = qb.list_page("customers", {"ids": [customer["id"]]})["data"]
+    assert (now["phone"], now["accountNumber"]) == ("555-0100", "QB-1")  # the phone was sent
+    assert row.wms_pending is False
     assert objects_by_name(doc)["customer"]["conflicts"] == 2
     found = {e.field: e.detail for e in events(CONFLICT, customer["id"])}
     assert found["phone"]["winner"] == "wms" and found["phone"]["wms_value"] == "555-0100"
@@ -150,17 +159,22 @@ def test_order_header_and_lines_merge_by_quickbooks_line_id(sync_app, qb, sim):
                "fields": {"memo": "QB memo", "lines": [*kept, new_line]}})
     doc = sync(["sales_order"])
     row = row_of(SalesOrder, order["id"])
-    assert row.memo == "QB memo" and row.wms_pending is True
+    assert row.memo == "QB memo" and row.wms_pending is False
     lines = {line.qb_line_id: line for line in _lines(order["id"])}
     assert lines[a["id"]].quantity == 21  # changed on both: QuickBooks
     assert lines[b["id"]].quantity == 12  # the WMS's change
     assert lines[c["id"]].quantity == 23  # removed in the WMS, changed in QuickBooks: stays
     assert d["id"] not in lines  # removed in QuickBooks, untouched in the WMS: gone
-    new_in_qb = [line for qb_line_id, line in lines.items()
-                 if qb_line_id and qb_line_id not in {x["id"] for x in order["lines"]}]
-    assert [line.quantity for line in new_in_qb] == [7]
-    wms_added = [line for line in _lines(order["id"]) if line.qb_line_id is None]
-    assert [line.quantity for line in wms_added] == [5]
+    new = [line for qb_line_id, line in lines.items()  # QuickBooks' 7 and the WMS's 5
+           if qb_line_id not in {x["id"] for x in order["lines"]}]
+    assert sorted(line.quantity for line in new) == [5, 7]
+    # The line added in the WMS was created in QuickBooks (and kept its local id)
+    [wms_added] = [line for line in _lines(order["id"]) if line.position == len(lines) - 1]
+    assert wms_added.quantity == 5 and wms_added.qb_line_id is not None
+    # QuickBooks now has exactly the merged lines
+    [now] = qb.list_page("sales-orders", {"ids": [order["id"]]})["data"]
+    assert {x["id"]: Decimal(str(x["quantity"])) for x in now["lines"]} == {
+        line.qb_line_id: line.quantity for line in _lines(order["id"])}
     # Local line ids are stable: the lines that stayed kept theirs
     assert lines[a["id"]].id == local[a["id"]] and lines[b["id"]].id == local[b["id"]]
     fields = {e.field: e.detail for e in events(CONFLICT, order["id"])}

@@ -76,6 +76,35 @@ class SyncObject:
         }
 
     @classmethod
+    def as_listed(cls, record: dict[str, Any]) -> dict[str, Any]:
+        """A record QuickBooks answered to our write, shaped as the pull's listing sends it
+        (with `list_params`), so its fingerprint is the one the next pull computes."""
+        return record
+
+    @classmethod
+    def row_label(cls, row) -> str:
+        """A WMS row as people know it: its ref number or name, else its local id."""
+        for column in ("ref_number", "full_name", "name"):
+            if row.get(column):
+                return str(row[column])[:LABEL_CHARS]
+        return f"#{row['id']} (created in the WMS)"
+
+    @classmethod
+    def resource_of(cls, row) -> str:
+        """The QuickBooks resource a row's record lives in."""
+        return cls.resources[0]
+
+    @classmethod
+    def write_fields(cls, row) -> dict[str, Field]:
+        """{column: field} of what a create or update of this row may send."""
+        return cls.column_fields()
+
+    @classmethod
+    def ref_write(cls, ref: Ref, row) -> str | None:
+        """Where a reference's QuickBooks id goes in this row's bodies (None: nowhere)."""
+        return ref.write
+
+    @classmethod
     def column_fields(cls) -> dict[str, Field]:
         """{column: field} of every synced header column (what `sync_base` is converted with)."""
         return cls.fields

@@ -249,7 +249,7 @@ def _run_object(session_id, object_name, qb, is_cancelled, on_progress, settings
 
 
 def _pull_object(session, run, object_name, qb, is_cancelled, on_progress, settings):
-    from webapp.sync import deletions, lists, pulls, refresh
+    from webapp.sync import deletions, lists, pulls, push, refresh
 
     obj = registry.get(object_name)
     ctx = PullContext(session, run, obj, qb, is_cancelled, on_progress, settings or {})
@@ -269,6 +269,10 @@ def _pull_object(session, run, object_name, qb, is_cancelled, on_progress, setti
         else:
             refresh.refresh(ctx)
         ctx.checkpoint["refreshed"] = True
+        ctx.flush()
+    if not ctx.checkpoint.get("pushed"):
+        push.push_object(ctx)
+        ctx.checkpoint["pushed"] = True
         ctx.flush()
     _advance_state(ctx)
     ctx.flush()

@@ -198,8 +198,9 @@ class Address(Field):
     """An address object, kept as JSON with only the keys that have a value."""
 
     def to_qb(self, value: Any) -> Any:
+        """Every key, an empty one as "" (QuickBooks takes no nulls here; "" clears it)."""
         value = value if isinstance(value, dict) else {}
-        return {k: value.get(k) or None for k in ADDRESS_KEYS}
+        return {k: value.get(k) or "" for k in ADDRESS_KEYS}
 
     def convert(self, value: Any) -> dict[str, str] | None:
         if not isinstance(value, dict):

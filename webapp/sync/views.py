@@ -119,7 +119,7 @@ def base_lines(obj: type[SyncObject], base: Mapping | None) -> list[dict[str, An
         for key in _line_keys(obj, is_group):
             field = fields.get(key)
             values[key] = _convert(field, line.get(key)) if field else line.get(key)
-        out.append(values)
+        out.append(_derived(values))
     return out
 
 
@@ -141,8 +141,16 @@ def row_lines(obj: type[SyncObject], lines: Iterable[Mapping],
         for ref in obj.line_refs:
             if not is_group:
                 values[ref.qb_column] = _ref_value(ref, line, qb_ids)
-        out.append(values)
+        out.append(_derived(values))
     return out
+
+
+def _derived(line: dict[str, Any]) -> dict[str, Any]:
+    """A line priced by its rate: QuickBooks computes its amount (quantity x rate), so the
+    amount is no one's change to compare."""
+    if not line.get("is_line_group") and line.get("rate") is not None:
+        line["amount"] = None
+    return line
 
 
 def wms_changed(obj: type[SyncObject], row: Mapping, lines: list[Mapping] | None,

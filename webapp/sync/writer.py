@@ -19,6 +19,7 @@ from sqlalchemy import delete, select, update
 
 from webapp.extensions import db
 from webapp.models.sync import CONFLICT, PULLED_CREATED, PULLED_UPDATED
+from webapp.models.types import utcnow
 from webapp.sync import ledger, views
 from webapp.sync.base import LINKED_SALES_ORDERS
 from webapp.sync.bulk import insert_rows, upsert
@@ -99,6 +100,9 @@ class PageWriter:
         self.linked: set[str] = set()
         self.referred: dict[str, set[str]] = {}
         self.session_id: int | None = None  # for the ledger
+        # Set by the push while it writes back what QuickBooks answered to its own write:
+        # (ledger action, the fields sent). The ledger then says what was pushed.
+        self.pushed: tuple[str, list[str]] | None = None
 
     def map_record(self, obj: type[SyncObject], resource: str, record: dict,
                    sync_hash: str) -> Mapped:
@@ -292,20 +296,26 @@ class PageWriter:
              outcomes: dict[str, Outcome]) -> int:
         """The ledger rows of this page; returns how many conflicts were decided."""
         events, conflicts = [], 0
-        now = self.now
+        now = utcnow()
         for m in changed:
             outcome = outcomes.get(m.qb_id)
             common = dict(record_id=ids.get(m.qb_id), qb_id=m.qb_id, label=m.label, at=now)
-            if outcome is None:
+            if self.pushed is not None:
+                action, fields = self.pushed
+                events.append(ledger.event(
+                    self.session_id, obj.name, action, fields=fields,
+                    revision_before=outcome.revision_before if outcome else None,
+                    revision_after=m.revision, **common))
+            elif outcome is None:
                 events.append(ledger.event(self.session_id, obj.name, PULLED_CREATED,
                                            revision_after=m.revision, **common))
                 continue
-            if outcome.fields:
+            elif outcome.fields:
                 events.append(ledger.event(
                     self.session_id, obj.name, PULLED_UPDATED, fields=outcome.fields,
                     revision_before=outcome.revision_before, revision_after=m.revision,
                     **common))
-            for conflict in outcome.conflicts:
+            for conflict in outcome.conflicts if outcome else ():
                 conflicts += 1
                 events.append(ledger.event(
                     self.session_id, obj.name, CONFLICT, field=conflict.field,

@@ -44,7 +44,9 @@ def _mark(session: Session, connection) -> None:
 
 @event.listens_for(Session, "after_begin")
 def _after_begin(session, transaction, connection) -> None:
-    if session.info.get(_KEY) and not session.info.get(_MARKED):
+    # Every new transaction is marked, whatever a flag left by the last one says: a
+    # transaction ended by closing the session fires neither commit nor rollback events.
+    if session.info.get(_KEY):
         _mark(session, connection)
 
 

@@ -23,4 +23,10 @@ class CustomerSync(SyncObject):
         "resale_number": Text("resaleNumber"),
     }
     rule = CONTACT_RULE
+    @classmethod
+    def as_listed(cls, record):
+        if "alternateShippingAddresses" in record:  # what excludeAlternateShippingAddresses does
+            return {**record, "alternateShippingAddresses": None}
+        return record
+
     refs = (Ref("parent", target="customer", column="parent_id", qb_column="parent_qb_id"),)

@@ -65,6 +65,8 @@ SALES_AND_PURCHASE = {
     "expense_account": RefName("salesAndPurchaseDetails.expenseAccount"),
 }
 NON_INVENTORY = {"sku": Text("sku")}
+RESOURCE_BY_ITEM_TYPE = {item_type: resource for resource, item_type in ITEM_TYPES.items()}
+DETAILS = "details"  # the key in `sync_base`: which details block the item has
 # Every column once (a column's converter is the same in each item kind's declarations).
 ALL_FIELDS = {**SALES_OR_PURCHASE, **SALES_AND_PURCHASE, **NON_INVENTORY, **INVENTORY, **COMMON}
 EMPTY = {column: None for column in {*INVENTORY, *SALES_AND_PURCHASE}}
@@ -96,6 +98,42 @@ class ItemSync(SyncObject):
         return ALL_FIELDS
 
     @classmethod
+    def resource_of(cls, row) -> str:
+        return RESOURCE_BY_ITEM_TYPE[row["item_type"]]
+
+    @classmethod
+    def details(cls, row) -> str | None:
+        """Which details block a non-inventory, service or other-charge item has in
+        QuickBooks (kept in its base); a new one with purchase figures gets both sides."""
+        if row["item_type"] == "inventory":
+            return None
+        kind = (row.get("sync_base") or {}).get(DETAILS)
+        if kind is None:
+            purchase = ("purchase_description", "purchase_cost", "expense_account")
+            both = any(row.get(column) is not None for column in purchase)
+            kind = "salesAndPurchaseDetails" if both else "salesOrPurchaseDetails"
+        return kind
+
+    @classmethod
+    def write_fields(cls, row) -> dict[str, Field]:
+        details = cls.details(row)
+        if details is None:
+            return {**COMMON, **INVENTORY}
+        extra = NON_INVENTORY if row["item_type"] == "non_inventory" else {}
+        block = SALES_AND_PURCHASE if details == "salesAndPurchaseDetails" else SALES_OR_PURCHASE
+        return {**COMMON, **extra, **block}
+
+    @classmethod
+    def ref_write(cls, ref: Ref, row) -> str | None:
+        if ref.column != "preferred_vendor_id":
+            return ref.write
+        details = cls.details(row)
+        if details is None:
+            return "preferredVendorId"
+        return "salesAndPurchaseDetails.preferredVendorId" if (
+            details == "salesAndPurchaseDetails") else None
+
+    @classmethod
     def to_local(cls, record: dict[str, Any], resource: str) -> tuple[dict, dict]:
         values: dict[str, Any] = {**EMPTY, "item_type": ITEM_TYPES[resource]}
         base: dict[str, Any] = dict(values)
@@ -109,4 +147,7 @@ class ItemSync(SyncObject):
         if resource == "non-inventory-items":
             apply_fields(NON_INVENTORY, record, values, base)
         apply_fields(fields, record, values, base)
+        if fields is not INVENTORY:
+            base[DETAILS] = ("salesAndPurchaseDetails" if fields is SALES_AND_PURCHASE
+                             else "salesOrPurchaseDetails")
         return values, base
