@@ -41,7 +41,8 @@ BAD_KEY = (
     "Conductor refused qbsync's API key. Check CONDUCTOR_SECRET_KEY and "
     "CONDUCTOR_END_USER_ID in the app's settings."
 )
-RECORD_CODES = {"3100", "3140", "500", "3000", "3020", "3120", "3180", "3200", "3171", "3250"}
+RECORD_CODES = {"3100", "3140", "500", "3000", "3020", "3030", "3031", "3070", "3090", "3120",
+                "3180", "3200", "3171", "3250", "3260"}
 # What QuickBooks answers a lookup by id that it does not hold (FACTS §4.3)
 NOT_FOUND_CODES = {"qb_500", "qb_3000", "qb_3120"}
 IN_USE_CODES = {"3170", "3175"}

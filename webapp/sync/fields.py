@@ -34,15 +34,17 @@ class Field:
     The write side is declared with the read side (DESIGN §1): `write` is where the value
     goes in a create or update body (by default where it was read; a dotted path nests),
     `write=False` marks a field QuickBooks computes or sets itself (never pushed: its
-    value is always QuickBooks'), `create_only` one that can be set only at creation.
+    value is always QuickBooks'), `create_only` one that can be set only at creation,
+    `update_only` one a create does not take.
     """
 
     def __init__(self, path: str, *, required: bool = False, max_length: int | None = None,
-                 write: str | bool = True, create_only: bool = False):
+                 write: str | bool = True, create_only: bool = False,
+                 update_only: bool = False):
         self.path, self.required, self.max_length = path, required, max_length
         self.top = None if "." in path else path  # the common case, read without _dig
         self.write = self.write_path(path) if write is True else (write or None)
-        self.create_only = create_only
+        self.create_only, self.update_only = create_only, update_only
 
     def write_path(self, path: str) -> str:
         return path

@@ -12,10 +12,11 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 
 from webapp.extensions import db
 from webapp.models.sync import CONFLICT, PULLED_CREATED, PULLED_UPDATED
@@ -77,6 +78,29 @@ class PageResult:
     last_record_label: str | None = None  # its ref number or name, as people know it
     max_updated: str | None = None
     oldest_failed: str | None = None  # the watermark must not pass a record that failed
+
+
+def number_lines(obj, header_id: int, record: dict) -> None:
+    """A row's plain lines, sent in order in a create or an update, are the plain lines
+    QuickBooks answered, in the same order: each keeps its local id and takes its QuickBooks
+    line id (when the counts differ, nothing is assumed)."""
+    if obj.line_model is None:
+        return
+    table = obj.line_model.__table__
+    plain = db.session.execute(
+        select(table.c.id, table.c.qb_line_id).where(
+            table.c[obj.line_parent] == header_id, table.c.is_line_group.is_(False),
+            table.c.group_qb_line_id.is_(None))
+        .order_by(table.c.position, table.c.id)).all() if "is_line_group" in table.c else (
+        db.session.execute(select(table.c.id, table.c.qb_line_id).where(
+            table.c[obj.line_parent] == header_id).order_by(table.c.position, table.c.id)).all())
+    answered = [line for line in record.get("lines") or () if isinstance(line, dict)]
+    if len(plain) != len(answered):
+        return
+    for (line_id, qb_line_id), qb_line in zip(plain, answered, strict=True):
+        if qb_line_id != qb_line.get("id"):
+            db.session.execute(update(table).where(table.c.id == line_id)
+                               .values(qb_line_id=qb_line.get("id")))
 
 
 class PageWriter:
@@ -169,6 +193,8 @@ class PageWriter:
                 )
             )
         }
+        if obj.direction == "both":
+            self._claim_created(obj, [record for record, _ in incoming], existing)
         changed = []
         for record, digest in incoming:
             old = existing.get(record["id"])
@@ -199,6 +225,28 @@ class PageWriter:
             self._replace_lines(obj, changed, ids, existing, outcomes)
         result.conflicts += self._log(obj, changed, ids, outcomes)
         return result
+
+    @staticmethod
+    def _claim_created(obj, records: list[dict], existing: dict) -> None:
+        """A record QuickBooks lists whose `externalId` a WMS-created row committed before its
+        create is that row, not a new one: the create's answer was lost, or its worker died
+        before writing it down. The row takes the record's id (and its lines their line ids)
+        and is written as the record QuickBooks has."""
+        table = obj.model.__table__
+        wanted = {r["externalId"].lower(): r for r in records
+                  if r["id"] not in existing and isinstance(r.get("externalId"), str)}
+        if not wanted:
+            return
+        found = db.session.execute(select(table.c.id, table.c.external_id).where(
+            table.c.qb_id.is_(None), func.lower(table.c.external_id).in_(list(wanted))))
+        for local_id, external_id in found.all():
+            record = wanted[external_id.lower()]
+            db.session.execute(update(table).where(table.c.id == local_id)
+                               .values(qb_id=record["id"]))
+            number_lines(obj, local_id, record)
+            existing[record["id"]] = SimpleNamespace(
+                id=local_id, qb_id=record["id"], qb_revision=None, sync_hash=None,
+                qb_deleted_at=None)
 
     # --- the WMS side: what a pulled record keeps of the row's own changes (DESIGN §1) ---
 

@@ -28,7 +28,7 @@ class PurchaseOrderSync(GroupedLinesSync):
         "shipping_address": Address("shippingAddress"),
         "vendor_message": Text("vendorMessage"),
         "total_amount": Number("totalAmount", places=2, write=False),
-        "is_manually_closed": Bool("isManuallyClosed"),
+        "is_manually_closed": Bool("isManuallyClosed", update_only=True),
         "is_fully_received": Bool("isFullyReceived", write=False),
     }
     refs = (Ref("vendor", target="vendor", column="vendor_id", qb_column="vendor_qb_id"),)
@@ -38,6 +38,6 @@ class PurchaseOrderSync(GroupedLinesSync):
         **LINE_FIELDS,
         "sku": Text("sku"),
         "received_quantity": Number("receivedQuantity", write=False),
-        "is_manually_closed": Bool("isManuallyClosed"),
+        "is_manually_closed": Bool("isManuallyClosed", update_only=True),
     }
     line_refs = (LINE_ITEM,)

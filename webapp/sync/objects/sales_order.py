@@ -33,6 +33,6 @@ class SalesOrderSync(GroupedLinesSync):
     line_fields = {
         **LINE_FIELDS,
         "quantity_invoiced": Number("quantityInvoiced", write=False),
-        "is_manually_closed": Bool("isManuallyClosed"),
+        "is_manually_closed": Bool("isManuallyClosed", update_only=True),
     }
     line_refs = (LINE_ITEM,)

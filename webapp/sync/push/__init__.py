@@ -30,6 +30,7 @@ from webapp.sync.base import LIST, TRANSACTION
 from webapp.sync.conductor import RECORD, QuickBooksError
 from webapp.sync.push import bodies
 from webapp.sync.push.creates import find_created, name_holder
+from webapp.sync.writer import number_lines
 
 if TYPE_CHECKING:
     from webapp.sync.engine import PullContext
@@ -153,7 +154,7 @@ class Pusher:
         body = bodies.header(obj, row, columns, qb_ids, self.names, create=True)
         self._defaults(row, body)
         if obj.line_model is not None:
-            body["lines"] = bodies.lines(obj, lines, qb_ids, self.names)
+            body["lines"] = bodies.lines(obj, lines, qb_ids, self.names, create=True)
         try:
             record = self.qb.create(resource, body)
         except QuickBooksError as error:
@@ -173,21 +174,30 @@ class Pusher:
         self._adopt(row, lines, found, PUSHED_CREATED, ["created"], sent_lines=True)
 
     def _defaults(self, row, body: dict) -> None:
-        """What QuickBooks requires on create that the WMS may not say: an inventory item's
-        accounts, from settings (by name)."""
-        if self.obj.name != "item" or row["item_type"] != "inventory":
+        """What QuickBooks requires on create that the WMS may not say: an item's accounts,
+        from settings (by name) — an inventory item's income, COGS and asset accounts, the
+        other kinds' posting (or income and expense) account."""
+        if self.obj.name != "item":
             return
-        settings = self.ctx.settings
-        for key, setting in (("incomeAccountId", "QBSYNC_DEFAULT_INCOME_ACCOUNT"),
-                             ("cogsAccountId", "QBSYNC_DEFAULT_COGS_ACCOUNT"),
-                             ("assetAccountId", "QBSYNC_DEFAULT_ASSET_ACCOUNT")):
-            if body.get(key):
+        income, cogs = "QBSYNC_DEFAULT_INCOME_ACCOUNT", "QBSYNC_DEFAULT_COGS_ACCOUNT"
+        details = self.obj.details(row)
+        if details is None:
+            wanted = [(body, "incomeAccountId", income), (body, "cogsAccountId", cogs),
+                      (body, "assetAccountId", "QBSYNC_DEFAULT_ASSET_ACCOUNT")]
+        elif details == "salesOrPurchaseDetails":
+            wanted = [(body.setdefault(details, {}), "postingAccountId", income)]
+        else:
+            block = body.setdefault(details, {})
+            wanted = [(block, "incomeAccountId", income), (block, "expenseAccountId", cogs)]
+        for target, key, setting in wanted:
+            if target.get(key):
                 continue
-            name = settings.get(setting)
+            name = self.ctx.settings.get(setting)
             if not name:
-                raise bodies.Refused(f"an inventory item needs {key[:-2]} in QuickBooks: give"
-                                     f" it one, or set {setting} to an account's name")
-            body[key] = self.names.id_of(("accounts",), name)
+                raise bodies.Refused(f"QuickBooks needs {key.removesuffix('Id')} for a new"
+                                     f" item: give it one, or set {setting} to an account's"
+                                     " name")
+            target[key] = self.names.id_of(("accounts",), name)
 
     # --- after QuickBooks answered --------------------------------------------------------
 
@@ -199,8 +209,8 @@ class Pusher:
         record = obj.as_listed(record)
         if row["qb_id"] is None:
             self._set(row["id"], qb_id=record["id"])
-        if sent_lines and obj.line_model is not None:
-            self._number_lines(lines, record)
+        if sent_lines:
+            number_lines(obj, row["id"], record)
         writer = self.ctx.writer
         writer.pushed = (action, fields)
         try:
@@ -210,20 +220,6 @@ class Pusher:
         self.ctx.run.conflicts = (self.ctx.run.conflicts or 0) + result.conflicts
         self._set(row["id"], push_error=None)
         self.ctx.run.pushed = (self.ctx.run.pushed or 0) + 1
-
-    def _number_lines(self, lines, record: dict) -> None:
-        """Our plain lines, sent in order, are QuickBooks' plain lines in the same order: each
-        keeps its local id and learns its QuickBooks line id."""
-        plain = [line for line in lines
-                 if not line.get("is_line_group") and not line.get("group_qb_line_id")]
-        answered = [line for line in record.get("lines") or () if isinstance(line, dict)]
-        if len(plain) != len(answered):
-            return
-        table = self.obj.line_model.__table__
-        for line, qb_line in zip(plain, answered, strict=True):
-            if line["qb_line_id"] != qb_line.get("id"):
-                db.session.execute(update(table).where(table.c.id == line["id"])
-                                   .values(qb_line_id=qb_line.get("id")))
 
     def _refused(self, row, code: str, reason: str) -> None:
         obj, ctx = self.obj, self.ctx

@@ -78,7 +78,8 @@ def header(obj: type[SyncObject], row, columns: set[str], qb_ids: dict, names: N
     fields = obj.write_fields(row)
     for column in sorted(columns):
         field = fields.get(column)
-        if field is None or field.write is None or (field.create_only and not create):
+        if field is None or field.write is None or (field.create_only and not create) or (
+                field.update_only and create):
             continue
         value = row[column]
         if create and value is None:
@@ -108,16 +109,18 @@ def qb_id_of(ref, row, qb_ids: dict) -> str | None:
     return qb_id
 
 
-def lines(obj: type[SyncObject], rows: list, qb_ids: dict, names: Names) -> list[dict]:
-    """Every plain line, in order: its QuickBooks line id (or "-1") and its fields."""
+def lines(obj: type[SyncObject], rows: list, qb_ids: dict, names: Names, *,
+          create: bool = False) -> list[dict]:
+    """Every plain line, in order: its QuickBooks line id (or "-1") and its fields (a
+    create's lines have no id)."""
     out = []
     for row in rows:
         if row.get("is_line_group") or row.get("group_qb_line_id"):
             continue  # line groups stay as QuickBooks has them
-        body: dict[str, Any] = {"id": row.get("qb_line_id") or NEW_LINE}
+        body: dict[str, Any] = {} if create else {"id": row.get("qb_line_id") or NEW_LINE}
         for column, field in obj.line_fields.items():
             value = row.get(column)
-            if field.write is None or value is None:
+            if field.write is None or value is None or (field.update_only and create):
                 continue
             if column == "amount" and row.get("rate") is not None:
                 continue  # with a rate, QuickBooks computes the amount (and ignores ours)
