@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import secrets
 import signal
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
@@ -14,12 +17,14 @@ from flask.cli import FlaskGroup, NoAppException, with_appcontext
 from flask_migrate import upgrade
 from flask_migrate.cli import db as db_cli
 
+from actors.middleware import OUTCOME
 from qbdsim.cli import sim_cli
 from webapp import ConfigError, create_app
 from webapp.accounts_cli import create_or_update_user, tokens, users
 from webapp.extensions import db
 from webapp.models.sync import CANCELLED, COMPLETED, ENDED_STATUSES, RUNNING
-from webapp.sync import manager
+from webapp.sync import lifecycle, manager
+from webapp.sync.carry import resumed_from
 
 
 class SettingsMissing(NoAppException):
@@ -103,10 +108,38 @@ def sync_start(objects: str | None, full: bool, wait: bool, if_idle: bool) -> No
         embedded.start(app)
     planned = ", ".join(p["name"] for p in session.planned_objects)
     click.echo(f"session {session.id} started ({session.mode}): {planned}")
+    for run in session.object_runs:
+        if resumed_from(run):
+            click.echo(f"  {run.object_name} carries on where session {resumed_from(run)} "
+                       "was cancelled")
     if in_process and not wait:
         click.echo("no REDIS_URL: this command is the worker, so it waits for the end")
     if wait or in_process:
-        sys.exit(0 if _watch(session.id, in_process) == COMPLETED else 1)
+        with _worker_log(in_process):
+            status = _watch(session.id, in_process)
+        sys.exit(0 if status == COMPLETED else 1)
+
+
+LOG_FORMAT = "%(levelname)s: %(message)s"
+
+
+@contextlib.contextmanager
+def _worker_log(in_process: bool) -> Iterator[None]:
+    """While this command is the worker, what it logs (one line per failed attempt, say)
+    goes to the terminal, one line each, beside the progress."""
+    if not in_process:
+        yield
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setLevel(logging.WARNING)
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    handler.addFilter(lambda record: not getattr(record, OUTCOME, False))  # printed below
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
 
 
 def _watch(session_id: int, in_process: bool) -> str:
@@ -125,15 +158,36 @@ def _watch(session_id: int, in_process: bool) -> str:
             time.sleep(WATCH_INTERVAL_S)
     except KeyboardInterrupt:
         if in_process:
-            from actors import embedded
-
-            embedded.stop(current_app._get_current_object())
-            click.echo("stopped at a checkpoint; the next worker resumes this sync")
+            _end_interrupted(session_id)
         else:
             click.echo("stopped watching; the workers carry on (`qbsync sync status`)")
         return "interrupted"
     _print_objects(doc)
     return doc["status"]
+
+
+def _end_interrupted(session_id: int) -> None:
+    """Ctrl+C while this command is the worker: no other process could take the session over
+    (without Redis its queue lives in this process's memory), so it ends now, cancelled, rather
+    than holding every other start off until it counts as stalled. The running object stops at
+    its next page with its checkpoint committed, and the next sync carries on from there."""
+    from actors import embedded
+
+    click.echo("interrupted: stopping at the next page…")
+    with contextlib.suppress(KeyboardInterrupt):  # a second Ctrl+C: ended all the same
+        embedded.stop(current_app._get_current_object())
+    db.session.rollback()
+    lifecycle.end_cancelled(session_id)
+    db.session.expire_all()
+    session = manager.get_session(session_id)
+    if session.status != CANCELLED:  # it ended on its own meanwhile
+        click.echo(f"session {session_id} {session.status} before it could be stopped")
+        return
+    unfinished = [r.object_name for r in session.object_runs if r.status == CANCELLED]
+    where = (f"; the next sync carries on with {', '.join(unfinished)} from where it stopped"
+             if unfinished else "")
+    click.echo(f"session {session_id} cancelled: no REDIS_URL, so no other worker can take it "
+               f"over. What it synced is kept{where}.")
 
 
 def _progress_line(doc: dict) -> str:
