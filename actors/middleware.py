@@ -30,6 +30,7 @@ from webapp.models.sync import SyncError, SyncObjectRun, SyncSession
 from webapp.models.types import utcnow
 from webapp.sync import lifecycle, manager
 from webapp.sync.conductor import QB_NOT_RUNNING, QuickBooksError
+from webapp.sync.lifecycle import OUTCOME
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +87,6 @@ class HandledFailures(logging.Filter):
 
 
 HANDLED_FAILURES = HandledFailures()
-OUTCOME = "qbsync_outcome"  # on a record that says how a session ended (the CLI says it itself)
 DRAMATIQ_WORKER_LOGGER = "dramatiq.worker.WorkerThread"
 
 

@@ -17,14 +17,15 @@ from flask.cli import FlaskGroup, NoAppException, with_appcontext
 from flask_migrate import upgrade
 from flask_migrate.cli import db as db_cli
 
-from actors.middleware import OUTCOME
 from qbdsim.cli import sim_cli
 from webapp import ConfigError, create_app
 from webapp.accounts_cli import create_or_update_user, tokens, users
 from webapp.extensions import db
+from webapp.models.auth import User
 from webapp.models.sync import CANCELLED, COMPLETED, ENDED_STATUSES, RUNNING
 from webapp.sync import lifecycle, manager
 from webapp.sync.carry import resumed_from
+from webapp.sync.lifecycle import OUTCOME
 
 
 class SettingsMissing(NoAppException):
@@ -264,6 +265,27 @@ def demo_admin_password(instance_path: str) -> str:
     return path.read_text().strip()
 
 
+def demo_login(instance_path: str) -> tuple[str, str | None]:
+    """The demo's login: (email, its password, or None when it was changed since and only its
+    owner knows it). A restart keeps the password, and so every browser's login: it is set
+    only for a new user, or when QBSYNC_ADMIN_PASSWORD says another one."""
+    email = current_app.config["QBSYNC_ADMIN_EMAIL"]
+    password = demo_admin_password(instance_path)
+    user = User.by_email(email)
+    if user is None:
+        create_or_update_user(email, password)
+        return email, password
+    if not user.active:  # the demo's own login is always let in
+        user.active = True
+        db.session.commit()
+    if user.check_password(password):
+        return email, password
+    if current_app.config.get("QBSYNC_ADMIN_PASSWORD"):  # asked for: its logins end
+        create_or_update_user(email, password)
+        return email, password
+    return email, None  # changed with `qbsync users set-password`: theirs to keep
+
+
 def demo_anchor() -> str:
     """The moment the demo company's generated history leads up to, fixed at the first start
     and kept in the instance folder: a restarted demo regenerates the same company, with the
@@ -304,15 +326,17 @@ def demo(port: int, sim_port: int, size: int) -> None:
                       "CONDUCTOR_END_USER_ID": sim.config.end_user_id})
     with app.app_context():
         upgrade()
-        email = app.config["QBSYNC_ADMIN_EMAIL"]
-        password = demo_admin_password(app.instance_path)
-        create_or_update_user(email, password)
+        email, password = demo_login(app.instance_path)
     embedded.start(app, resume=True)
     # `kill` (SIGTERM) stops as gracefully as Ctrl+C: waitress returns, the worker checkpoints.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     click.echo(f"QuickBooks simulator: {size} records at {sim.url}")
     click.echo(f"qbsync demo is running at http://127.0.0.1:{port}/")
-    click.echo(f"log in as {email} with password {password}")
+    if password is None:
+        click.echo(f"log in as {email} with the password set for it (`qbsync users "
+                   "set-password` or QBSYNC_ADMIN_PASSWORD gives it another)")
+    else:
+        click.echo(f"log in as {email} with password {password}")
     click.echo("press Ctrl+C to stop")
     try:
         serve(app, host="127.0.0.1", port=port, threads=8, ident="qbsync")
