@@ -330,7 +330,9 @@ def demo(port: int, sim_port: int, size: int) -> None:
     embedded.start(app, resume=True)
     # `kill` (SIGTERM) stops as gracefully as Ctrl+C: waitress returns, the worker checkpoints.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    click.echo(f"QuickBooks simulator: {size} records at {sim.url}")
+    click.echo(f"QuickBooks simulator: {size} records at {sim.url} (key "
+               f"{sim.config.secret_key}, end user {sim.config.end_user_id}; see `qbsync sim "
+               "serve --help` and the README)")
     click.echo(f"qbsync demo is running at http://127.0.0.1:{port}/")
     if password is None:
         click.echo(f"log in as {email} with the password set for it (`qbsync users "
