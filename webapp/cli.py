@@ -16,14 +16,15 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, NoAppException, with_appcontext
 from flask_migrate import upgrade
 from flask_migrate.cli import db as db_cli
+from sqlalchemy import select
 
 from qbdsim.cli import sim_cli
 from webapp import ConfigError, create_app
 from webapp.accounts_cli import create_or_update_user, tokens, users
 from webapp.extensions import db
 from webapp.models.auth import User
-from webapp.models.sync import CANCELLED, COMPLETED, ENDED_STATUSES, RUNNING
-from webapp.sync import lifecycle, manager
+from webapp.models.sync import CANCELLED, COMPLETED, ENDED_STATUSES, RUNNING, SyncError
+from webapp.sync import lifecycle, manager, rewind
 from webapp.sync.carry import resumed_from
 from webapp.sync.lifecycle import OUTCOME
 
@@ -214,6 +215,9 @@ def _print_objects(doc: dict) -> None:
         click.echo(f"  {run['name']:<22} {run['status']:<10} {counts}")
     if doc["failure_reason"]:
         click.echo(f"reason: {doc['failure_reason']}")
+    for message in db.session.scalars(select(SyncError.message).where(
+            SyncError.session_id == doc["id"], SyncError.code == rewind.CODE)):
+        click.echo(f"warning: {message}")
     if doc["error_count"]:
         click.echo(f"{doc['error_count']} error(s) recorded: see the dashboard or the API")
 

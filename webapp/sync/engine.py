@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine
 from webapp.extensions import db
 from webapp.models.sync import RUNNING, SyncError, SyncObjectRun, SyncSession, SyncState
 from webapp.models.types import utcnow
+from webapp.sync import rewind
 from webapp.sync.base import ADJUSTMENT, LIST, TRANSACTION, SyncObject
 from webapp.sync.conductor import QuickBooks
 from webapp.sync.objects import registry
@@ -249,6 +250,9 @@ def _pull_object(session, run, object_name, qb, is_cancelled, on_progress, setti
         ctx.flush()
     if not ctx.checkpoint.get("deletions_done"):
         deletions.apply(ctx, _state(session, object_name))
+    if rewind.HELD in ctx.checkpoint:  # did QuickBooks go back in time? (no request asked)
+        rewind.report(ctx)
+        ctx.flush()
     if not ctx.checkpoint.get("refreshed"):
         if obj.kind == LIST:
             refresh.renamed(ctx)
@@ -281,6 +285,7 @@ def _plan_pull(ctx: PullContext) -> None:
         "compare_ids": full and has_rows,
     }
     ctx.set_link_tracking(full)
+    rewind.note_held(ctx)
     if full and has_rows:
         ctx.checkpoint["seen_stamp"] = started.isoformat()
         ctx.writer.stamp_seen = started
