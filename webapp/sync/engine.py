@@ -21,7 +21,6 @@ from sqlalchemy.engine import Engine
 from webapp.extensions import db
 from webapp.models.sync import RUNNING, SyncError, SyncObjectRun, SyncSession, SyncState
 from webapp.models.types import utcnow
-from webapp.sync import rewind
 from webapp.sync.base import ADJUSTMENT, LIST, TRANSACTION, SyncObject
 from webapp.sync.conductor import QuickBooks
 from webapp.sync.objects import registry
@@ -236,7 +235,7 @@ def _run_object(session_id, object_name, qb, is_cancelled, on_progress, settings
 
 
 def _pull_object(session, run, object_name, qb, is_cancelled, on_progress, settings):
-    from webapp.sync import deletions, lists, pulls, refresh
+    from webapp.sync import deletions, lists, pulls, refresh, rewind
 
     obj = registry.get(object_name)
     ctx = PullContext(session, run, obj, qb, is_cancelled, on_progress, settings or {})
@@ -267,6 +266,8 @@ def _pull_object(session, run, object_name, qb, is_cancelled, on_progress, setti
 
 def _plan_pull(ctx: PullContext) -> None:
     """Decide once per run: incremental from the watermark, or a full pull with id comparison."""
+    from webapp.sync import rewind  # the engine's helpers are imported where used (no cycles)
+
     state = _state(ctx.session, ctx.obj.name)
     table = ctx.obj.model.__table__
     has_rows = db.session.scalar(select(func.count()).select_from(table)) > 0
