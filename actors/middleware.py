@@ -30,6 +30,7 @@ from webapp.models.sync import SyncError, SyncObjectRun, SyncSession
 from webapp.models.types import utcnow
 from webapp.sync import lifecycle, manager
 from webapp.sync.conductor import QB_NOT_RUNNING, QuickBooksError
+from webapp.sync.lifecycle import OUTCOME
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,34 @@ def is_transient(error: BaseException) -> bool:
     if isinstance(error, QuickBooksError):
         return error.retryable
     return isinstance(error, TimeLimitExceeded | OperationalError)
+
+
+def is_handled(error: BaseException) -> bool:
+    """A failure qbsync expects and says in words (QuickBooks closed, Conductor unreachable, a
+    refused key, a time limit): logged as one line, never as a traceback."""
+    return isinstance(error, QuickBooksError) or is_transient(error)
+
+
+def describe(error: BaseException) -> str:
+    if isinstance(error, QuickBooksError):
+        return error.message
+    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+
+
+class HandledFailures(logging.Filter):
+    """Keeps Dramatiq's own lines about a failed sync message out of the log when Bookkeeping
+    says it better: its "unhandled exception" traceback for a handled failure (a chain of
+    httpx, conductor and qbsync exceptions for "QuickBooks is closed"), and "Retries exceeded"
+    (the session's failure is logged with its reason)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.exc_info[1] is not None:
+            return not is_handled(record.exc_info[1])
+        return not str(record.msg).startswith("Retries exceeded for message")
+
+
+HANDLED_FAILURES = HandledFailures()
+DRAMATIQ_WORKER_LOGGER = "dramatiq.worker.WorkerThread"
 
 
 def should_retry(retries: int, error: BaseException) -> bool:
@@ -147,6 +176,11 @@ class SyncRetries(Retries):
     restarts keeps its whole QBSYNC_MAX_RETRIES for real trouble.
     """
 
+    def __init__(self, **options) -> None:
+        super().__init__(**options)
+        self.logger.addFilter(HANDLED_FAILURES)
+        logging.getLogger(DRAMATIQ_WORKER_LOGGER).addFilter(HANDLED_FAILURES)
+
     def after_process_message(self, broker, message, *, result=None, exception=None) -> None:
         if exception is not None:
             config = current_app.config
@@ -175,12 +209,18 @@ class Bookkeeping(Middleware):
         session_id = message.args[0]
         name = message.args[1] if len(message.args) > 1 else None
         db.session.rollback()
-        if message.failed:
-            self._fail(session_id, name, exception, message.options.get("retries", 1))
-        elif isinstance(exception, Retry | Shutdown):
+        attempt = message.options.get("retries", 1)
+        if isinstance(exception, Retry | Shutdown) and not message.failed:
             log.info("session %s: %s handed back by a stopping worker", session_id, name)
+            return
+        if is_transient(exception):
+            # One line per attempt: what went wrong, in the words staff would read
+            log.warning("session %s: %s, attempt %d of %d failed%s: %s", session_id, name,
+                        attempt, current_app.config["QBSYNC_MAX_RETRIES"] + 1,
+                        "" if message.failed else ", retrying", describe(exception))
+        if message.failed:
+            self._fail(session_id, name, exception, attempt)
         else:
-            log.warning("session %s: %s failed (%s); retrying", session_id, name, exception)
             self._touch(session_id, name)
 
     @staticmethod
@@ -195,7 +235,9 @@ class Bookkeeping(Middleware):
         session = db.session.get(SyncSession, session_id)
         session.error_count = (session.error_count or 0) + 1
         db.session.commit()
-        log.error("session %s failed: %s", session_id, reason)
+        # A condition qbsync knows (QuickBooks closed, a refused key) is no bug: no alarm
+        level = logging.WARNING if is_handled(error) else logging.ERROR
+        log.log(level, "session %s failed: %s", session_id, reason, extra={OUTCOME: True})
 
     @staticmethod
     def _touch(session_id: int, name: str | None) -> None:

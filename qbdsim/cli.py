@@ -12,6 +12,18 @@ from qbdsim.server import SimServer
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
+def read_a_customer(server: SimServer) -> str:
+    """A `curl` that reads one of the company's customers, credentials and all."""
+    company = server.simulator.company
+    with company.lock:
+        first = next(iter(company.records["customers"]), None)
+    path = f"customers/{first}" if first else "customers?limit=1"
+    config = server.config
+    return (f"curl -H 'Authorization: Bearer {config.secret_key}' "
+            f"-H 'Conductor-End-User-Id: {config.end_user_id}' "
+            f"'{server.base_url}/quickbooks-desktop/{path}'")
+
+
 @click.group("sim")
 def sim_cli() -> None:
     """A simulated QuickBooks Desktop company speaking Conductor's REST API."""
@@ -109,7 +121,10 @@ def serve(
     click.echo("Point conductor-py (or qbsync) at it with:")
     click.echo(f"  CONDUCTOR_BASE_URL={server.base_url}")
     click.echo(f"  CONDUCTOR_SECRET_KEY={config.secret_key}")
-    click.echo(f"  end user id (Conductor-End-User-Id): {config.end_user_id}")
+    click.echo(f"  CONDUCTOR_END_USER_ID={config.end_user_id}")
+    click.echo("It accepts that key only (header Authorization: Bearer <key>), and that end "
+               "user id only (header Conductor-End-User-Id). Read a customer:")
+    click.echo(f"  {read_a_customer(server)}")
     click.echo(
         f"Control endpoints (no authentication): {server.url}/_sim/stats, /_sim/counts, "
         "/_sim/reset, /_sim/faults, /_sim/edits"

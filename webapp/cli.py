@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import secrets
 import signal
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
@@ -13,13 +16,17 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, NoAppException, with_appcontext
 from flask_migrate import upgrade
 from flask_migrate.cli import db as db_cli
+from sqlalchemy import select
 
 from qbdsim.cli import sim_cli
 from webapp import ConfigError, create_app
 from webapp.accounts_cli import create_or_update_user, tokens, users
 from webapp.extensions import db
-from webapp.models.sync import CANCELLED, COMPLETED, ENDED_STATUSES, RUNNING
-from webapp.sync import manager
+from webapp.models.auth import User
+from webapp.models.sync import CANCELLED, COMPLETED, ENDED_STATUSES, RUNNING, SyncError
+from webapp.sync import lifecycle, manager, rewind
+from webapp.sync.carry import resumed_from
+from webapp.sync.lifecycle import OUTCOME
 
 
 class SettingsMissing(NoAppException):
@@ -103,10 +110,38 @@ def sync_start(objects: str | None, full: bool, wait: bool, if_idle: bool) -> No
         embedded.start(app)
     planned = ", ".join(p["name"] for p in session.planned_objects)
     click.echo(f"session {session.id} started ({session.mode}): {planned}")
+    for run in session.object_runs:
+        if resumed_from(run):
+            click.echo(f"  {run.object_name} carries on where session {resumed_from(run)} "
+                       "was cancelled")
     if in_process and not wait:
         click.echo("no REDIS_URL: this command is the worker, so it waits for the end")
     if wait or in_process:
-        sys.exit(0 if _watch(session.id, in_process) == COMPLETED else 1)
+        with _worker_log(in_process):
+            status = _watch(session.id, in_process)
+        sys.exit(0 if status == COMPLETED else 1)
+
+
+LOG_FORMAT = "%(levelname)s: %(message)s"
+
+
+@contextlib.contextmanager
+def _worker_log(in_process: bool) -> Iterator[None]:
+    """While this command is the worker, what it logs (one line per failed attempt, say)
+    goes to the terminal, one line each, beside the progress."""
+    if not in_process:
+        yield
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setLevel(logging.WARNING)
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    handler.addFilter(lambda record: not getattr(record, OUTCOME, False))  # printed below
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
 
 
 def _watch(session_id: int, in_process: bool) -> str:
@@ -125,15 +160,36 @@ def _watch(session_id: int, in_process: bool) -> str:
             time.sleep(WATCH_INTERVAL_S)
     except KeyboardInterrupt:
         if in_process:
-            from actors import embedded
-
-            embedded.stop(current_app._get_current_object())
-            click.echo("stopped at a checkpoint; the next worker resumes this sync")
+            _end_interrupted(session_id)
         else:
             click.echo("stopped watching; the workers carry on (`qbsync sync status`)")
         return "interrupted"
     _print_objects(doc)
     return doc["status"]
+
+
+def _end_interrupted(session_id: int) -> None:
+    """Ctrl+C while this command is the worker: no other process could take the session over
+    (without Redis its queue lives in this process's memory), so it ends now, cancelled, rather
+    than holding every other start off until it counts as stalled. The running object stops at
+    its next page with its checkpoint committed, and the next sync carries on from there."""
+    from actors import embedded
+
+    click.echo("interrupted: stopping at the next page…")
+    with contextlib.suppress(KeyboardInterrupt):  # a second Ctrl+C: ended all the same
+        embedded.stop(current_app._get_current_object())
+    db.session.rollback()
+    lifecycle.end_cancelled(session_id)
+    db.session.expire_all()
+    session = manager.get_session(session_id)
+    if session.status != CANCELLED:  # it ended on its own meanwhile
+        click.echo(f"session {session_id} {session.status} before it could be stopped")
+        return
+    unfinished = [r.object_name for r in session.object_runs if r.status == CANCELLED]
+    where = (f"; the next sync carries on with {', '.join(unfinished)} from where it stopped"
+             if unfinished else "")
+    click.echo(f"session {session_id} cancelled: no REDIS_URL, so no other worker can take it "
+               f"over. What it synced is kept{where}.")
 
 
 def _progress_line(doc: dict) -> str:
@@ -159,6 +215,9 @@ def _print_objects(doc: dict) -> None:
         click.echo(f"  {run['name']:<22} {run['status']:<10} {counts}")
     if doc["failure_reason"]:
         click.echo(f"reason: {doc['failure_reason']}")
+    for message in db.session.scalars(select(SyncError.message).where(
+            SyncError.session_id == doc["id"], SyncError.code == rewind.CODE)):
+        click.echo(f"warning: {message}")
     if doc["error_count"]:
         click.echo(f"{doc['error_count']} error(s) recorded: see the dashboard or the API")
 
@@ -210,6 +269,27 @@ def demo_admin_password(instance_path: str) -> str:
     return path.read_text().strip()
 
 
+def demo_login(instance_path: str) -> tuple[str, str | None]:
+    """The demo's login: (email, its password, or None when it was changed since and only its
+    owner knows it). A restart keeps the password, and so every browser's login: it is set
+    only for a new user, or when QBSYNC_ADMIN_PASSWORD says another one."""
+    email = current_app.config["QBSYNC_ADMIN_EMAIL"]
+    password = demo_admin_password(instance_path)
+    user = User.by_email(email)
+    if user is None:
+        create_or_update_user(email, password)
+        return email, password
+    if not user.active:  # the demo's own login is always let in
+        user.active = True
+        db.session.commit()
+    if user.check_password(password):
+        return email, password
+    if current_app.config.get("QBSYNC_ADMIN_PASSWORD"):  # asked for: its logins end
+        create_or_update_user(email, password)
+        return email, password
+    return email, None  # changed with `qbsync users set-password`: theirs to keep
+
+
 def demo_anchor() -> str:
     """The moment the demo company's generated history leads up to, fixed at the first start
     and kept in the instance folder: a restarted demo regenerates the same company, with the
@@ -250,15 +330,19 @@ def demo(port: int, sim_port: int, size: int) -> None:
                       "CONDUCTOR_END_USER_ID": sim.config.end_user_id})
     with app.app_context():
         upgrade()
-        email = app.config["QBSYNC_ADMIN_EMAIL"]
-        password = demo_admin_password(app.instance_path)
-        create_or_update_user(email, password)
+        email, password = demo_login(app.instance_path)
     embedded.start(app, resume=True)
     # `kill` (SIGTERM) stops as gracefully as Ctrl+C: waitress returns, the worker checkpoints.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    click.echo(f"QuickBooks simulator: {size} records at {sim.url}")
+    click.echo(f"QuickBooks simulator: {size} records at {sim.url} (key "
+               f"{sim.config.secret_key}, end user {sim.config.end_user_id}; see `qbsync sim "
+               "serve --help` and the README)")
     click.echo(f"qbsync demo is running at http://127.0.0.1:{port}/")
-    click.echo(f"log in as {email} with password {password}")
+    if password is None:
+        click.echo(f"log in as {email} with the password set for it (`qbsync users "
+                   "set-password` or QBSYNC_ADMIN_PASSWORD gives it another)")
+    else:
+        click.echo(f"log in as {email} with password {password}")
     click.echo("press Ctrl+C to stop")
     try:
         serve(app, host="127.0.0.1", port=port, threads=8, ident="qbsync")

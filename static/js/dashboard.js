@@ -215,6 +215,14 @@ document.addEventListener("alpine:init", () => {
       }
     },
 
+    /** The history read the current session further along than the panel shows it (say it
+     * ended just after the cancel the panel shows landing): the panel takes that state. */
+    adoptFromHistory(event) {
+      if (!this.hasSession) return;
+      const doc = (event.detail.sessions || []).find((d) => d.id === this.current.id);
+      if (doc && q.statusRank(doc.status) > q.statusRank(this.current.status)) this.showSession(doc);
+    },
+
     /** Tell the history table when a session starts, moves on or ends (not on first load). */
     noteChange(doc) {
       const previous = this._lastStatus;

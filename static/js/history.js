@@ -34,6 +34,10 @@ document.addEventListener("alpine:init", () => {
         this.rows = page.sessions.map((doc) => q.views.session(doc, this._names, null));
         this.next = page.next_cursor;
         this.alert = "";
+        // The dashboard's panel may not have polled since a session it shows moved on (a
+        // cancel landing just after it was asked): it takes the newer state, so both agree.
+        window.dispatchEvent(new CustomEvent("qbsync-history-loaded",
+                                             { detail: { sessions: page.sessions } }));
       } catch (error) {
         this.alert = `History could not be loaded: ${error.message}`;
       } finally {
@@ -83,6 +87,8 @@ document.addEventListener("alpine:init", () => {
     get noNewer() { return this.cursors.length < 2 || this.loading; },
     get isEmpty() { return this.loaded && this.rows.length === 0 && this.alert === ""; },
     get hasRows() { return this.rows.length > 0; },
+    // Nothing to page through in an empty history: no "Page 1", no Newer / Older
+    get hasPager() { return this.rows.length > 0 || this.cursors.length > 1; },
     get hasAlert() { return this.alert !== ""; },
     get pageLabel() { return `Page ${this.cursors.length}`; },
   }));

@@ -197,5 +197,7 @@
     progress: { objectFraction, percent, RateMeter, secondsLeft },
     objects: { withDependencies },
     isActive: (statusName) => ACTIVE.includes(statusName),
+    // How far along a session is: a status never goes back, so the further one is the newer
+    statusRank: (statusName) => (ACTIVE.includes(statusName) ? ACTIVE.indexOf(statusName) : ACTIVE.length),
   };
 })();

@@ -90,6 +90,7 @@ document.addEventListener("alpine:init", () => {
     get hasAlert() { return this.alert !== ""; },
     get hasErrorsAlert() { return this.errorsAlert !== ""; },
     get hasErrorRows() { return this.errors.length > 0; },
+    get hasErrorPager() { return this.errors.length > 0 || this.errorCursors.length > 1; },
     get noErrorRows() { return this.errorsLoaded && this.errors.length === 0 && this.errorsAlert === ""; },
     get noNextErrors() { return !this.errorsNext || this.errorsLoading; },
     get noPreviousErrors() { return this.errorCursors.length < 2 || this.errorsLoading; },

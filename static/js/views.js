@@ -65,10 +65,26 @@
 
   /** "1,400 of 2,000 records" once the sync has ended; while it runs, the total only counts
    * what the objects' listings have announced so far (an object not started, the next item
-   * kind, the next window of adjustments add to it), so it is a floor: "of at least". */
-  function recordsText(doc) {
-    const of = q.isActive(doc.status) ? "of at least" : "of";
-    return `${fmt.number(doc.processed_records)} ${of} ${fmt.number(doc.total_records)} records`;
+   * kind, the next window of adjustments add to it), so it is a floor: "of at least". Before
+   * anything is announced it says what the sync waits for; a sync that stopped part-way says
+   * what it synced and which objects it did not finish, as its bar does. */
+  function recordsText(doc, names) {
+    const done = fmt.number(doc.processed_records);
+    if (q.isActive(doc.status)) {
+      if (!doc.processed_records && !doc.total_records) {
+        if (doc.status === "pending") return "None yet: waiting for a worker to start it";
+        if (doc.status === "running") return "None yet: waiting for QuickBooks to answer";
+        return "None read";
+      }
+      return `${done} of at least ${fmt.number(doc.total_records)} records`;
+    }
+    const unfinished = (doc.objects || []).filter((run) => run.status !== "completed");
+    if (doc.status !== "completed" && unfinished.length) {
+      const how = doc.status === "cancelled" ? "was cancelled" : "stopped";
+      const which = unfinished.map((run) => displayName(names, run.name)).join(", ");
+      return `${done} records synced before it ${how}; not finished: ${which}`;
+    }
+    return `${done} of ${fmt.number(doc.total_records)} records`;
   }
 
   /** What to say of an active session no worker is attending, and what staff can do. */
@@ -127,7 +143,7 @@
       currentRecord: record || "—",
       rateText: rate === null || rate === undefined ? "—" : `${fmt.number(Math.round(rate))} records/s`,
       timeLeft: left === null ? (active ? "Estimating…" : "—") : `about ${fmt.duration(left)}`,
-      records: recordsText(doc),
+      records: recordsText(doc, names),
       countsText: countsText(sums),
       counts: Object.fromEntries(q.COUNTS.map((k) => [k, fmt.number(sums[k])])),
       errorCount: doc.error_count,

@@ -167,27 +167,52 @@ def _free_port() -> int:
 def test_demo_migrates_creates_the_login_and_serves_the_login_page(tmp_path):
     port, sim_port = _free_port(), _free_port()
     proc, output, deadline = _start_demo(tmp_path, port, sim_port)
+    http = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10)
     try:
         assert f"http://127.0.0.1:{port}/" in output
         password = re.search(r"log in as boss@example.com with password (\S+)", output).group(1)
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
-            page = _get_when_up(http, "/login", deadline)
-            assert page.status_code == 200 and "Log in to qbsync" in page.text
-            token = re.search(r'name="csrf-token" content="([^"]+)"', page.text).group(1)
-            login = http.post("/login", data={"email": "boss@example.com", "password": password,
-                                              "csrf_token": token})
-            assert login.status_code == 302 and login.headers["location"] == "/"
+        page = _get_when_up(http, "/login", deadline)
+        assert page.status_code == 200 and "Log in to qbsync" in page.text
+        token = re.search(r'name="csrf-token" content="([^"]+)"', page.text).group(1)
+        login = http.post("/login", data={"email": "boss@example.com", "password": password,
+                                          "csrf_token": token})
+        assert login.status_code == 302 and login.headers["location"] == "/"
         first = _demo_customers(sim_port)
     finally:
         _stop(proc)
     assert (tmp_path / "qbsync.db").exists()
     # A restarted demo serves the same QuickBooks company (same ids): the WMS it mirrored
-    # before still matches it
+    # before still matches it; it keeps the password, and so the browser stays logged in
     proc, output, deadline = _start_demo(tmp_path, port, sim_port)
     try:
+        assert f"log in as boss@example.com with password {password}" in output
+        assert _get_when_up(http, "/", deadline).status_code == 200
         assert _demo_customers(sim_port) == first
     finally:
         _stop(proc)
+        http.close()
+
+
+def test_a_restarted_demo_keeps_its_login_unless_qbsync_admin_password_changes_it(
+        app, client, monkeypatch, tmp_path):
+    from webapp.cli import demo_login
+
+    # Given the demo's first start made its login, and a browser logged in with it
+    email, password = demo_login(str(tmp_path))
+    assert client.post("/login", data={"email": email, "password": password}).status_code == 302
+    # When the demo starts again
+    assert demo_login(str(tmp_path)) == (email, password)
+    # Then the browser is still logged in
+    assert client.get("/").status_code == 200
+    # But when QBSYNC_ADMIN_PASSWORD names another password, that one is set, and logins end
+    monkeypatch.setitem(app.config, "QBSYNC_ADMIN_PASSWORD", "a brand new password")
+    assert demo_login(str(tmp_path)) == (email, "a brand new password")
+    assert client.get("/").status_code == 302
+    # And a password its owner changed since (`users set-password`) is theirs to keep
+    monkeypatch.setitem(app.config, "QBSYNC_ADMIN_PASSWORD", None)
+    run(app, "users", "set-password", email, "--password", "the owner's own one")
+    assert demo_login(str(tmp_path)) == (email, None)
+    assert User.by_email(email).check_password("the owner's own one")
 
 
 def _start_demo(instance, port: int, sim_port: int):

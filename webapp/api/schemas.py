@@ -100,6 +100,9 @@ class ObjectRun(Response):
     stalled: bool = Field(
         default=False, description="Running, but its worker has not reported for 2 minutes."
     )
+    resumed_from: int | None = Field(
+        default=None, description="The cancelled session whose unfinished pull of this object "
+        "this run carries on from its checkpoint, if any.")
 
 
 class SessionDocument(Response):

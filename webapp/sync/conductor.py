@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -37,6 +38,12 @@ NOT_SET_UP = (
     "The QuickBooks connection has not been set up in Conductor yet. Finish connecting "
     "QuickBooks Desktop, then start the sync again."
 )
+UNREACHABLE = "Conductor could not be reached at {url} ({why}). {hint}"
+# What to set when the address is wrong: said with every failed attempt (the CLI prints them)
+WHERE_SET = ("Set CONDUCTOR_BASE_URL to where Conductor or the QuickBooks simulator listens "
+             "(`qbsync demo --sim-port P` serves it at http://127.0.0.1:P/v1).")
+WHERE_DEFAULT = ("That is Conductor's own address (CONDUCTOR_BASE_URL is not set): check this "
+                 "server's internet connection.")
 BAD_KEY = (
     "Conductor refused qbsync's API key. Check CONDUCTOR_SECRET_KEY and "
     "CONDUCTOR_END_USER_ID in the app's settings."
@@ -107,6 +114,14 @@ def classify(error: Exception, *, cursor: bool = False) -> QuickBooksError:
     return QuickBooksError(FATAL, code, text, status)
 
 
+def _root_cause(error: BaseException) -> str:
+    """The innermost cause's words ("Connection refused"), without errno's number."""
+    while error.__cause__ is not None:
+        error = error.__cause__
+    text = re.sub(r"^\[Errno -?\d+\]\s*", "", str(error)).strip()
+    return text.rstrip(".") or type(error).__name__
+
+
 @dataclass
 class CallCounter:
     """Counts every HTTP request sent, SDK retries included (an httpx event hook)."""
@@ -149,6 +164,7 @@ class QuickBooks:
     def __init__(self, *, api_key: str, end_user_id: str, base_url: str | None = None,
                  timeout_s: float = 120.0) -> None:
         self.end_user_id = end_user_id
+        self.where_hint = WHERE_SET if base_url else WHERE_DEFAULT
         self.counter = CallCounter()
         self.wire = Wire()
         http = httpx.Client(
@@ -205,10 +221,16 @@ class QuickBooks:
         except orjson.JSONDecodeError:
             raise QuickBooksError(TRANSIENT, "bad_response",
                                   "Conductor sent an answer that could not be read.") from None
-        except (conductor.APIError, httpx.HTTPError) as error:
+        except (conductor.APIError, httpx.HTTPError) as raised:
+            error = raised
             if isinstance(error, httpx.HTTPError):
                 error = conductor.APIConnectionError(request=error.request)
             failure = classify(error, cursor=cursor)
+            if failure.code == "connection":  # say where it looked, and what says so
+                failure.message = UNREACHABLE.format(
+                    url=str(client.base_url).rstrip("/"), why=_root_cause(raised),
+                    hint=self.where_hint)
+                failure.args = (failure.message,)
             self._contact(failure)
             raise failure from error
         self._contact(None)

@@ -249,7 +249,7 @@ def _run_object(session_id, object_name, qb, is_cancelled, on_progress, settings
 
 
 def _pull_object(session, run, object_name, qb, is_cancelled, on_progress, settings):
-    from webapp.sync import deletions, lists, pulls, push, refresh
+    from webapp.sync import deletions, lists, pulls, push, refresh, rewind
 
     obj = registry.get(object_name)
     ctx = PullContext(session, run, obj, qb, is_cancelled, on_progress, settings or {})
@@ -263,6 +263,9 @@ def _pull_object(session, run, object_name, qb, is_cancelled, on_progress, setti
         ctx.flush()
     if not ctx.checkpoint.get("deletions_done"):
         deletions.apply(ctx, _state(session, object_name))
+    if rewind.HELD in ctx.checkpoint:  # did QuickBooks go back in time? (no request asked)
+        rewind.report(ctx)
+        ctx.flush()
     if not ctx.checkpoint.get("refreshed"):
         if obj.kind == LIST:
             refresh.renamed(ctx)
@@ -281,6 +284,8 @@ def _pull_object(session, run, object_name, qb, is_cancelled, on_progress, setti
 
 def _plan_pull(ctx: PullContext) -> None:
     """Decide once per run: incremental from the watermark, or a full pull with id comparison."""
+    from webapp.sync import rewind  # the engine's helpers are imported where used (no cycles)
+
     state = _state(ctx.session, ctx.obj.name)
     table = ctx.obj.model.__table__
     has_rows = db.session.scalar(select(func.count()).select_from(table)) > 0
@@ -299,6 +304,7 @@ def _plan_pull(ctx: PullContext) -> None:
         "compare_ids": full and has_rows,
     }
     ctx.set_link_tracking(full)
+    rewind.note_held(ctx)
     if full and has_rows:
         ctx.checkpoint["seen_stamp"] = started.isoformat()
         ctx.writer.stamp_seen = started

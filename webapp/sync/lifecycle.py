@@ -28,6 +28,10 @@ from webapp.models.types import utcnow
 from webapp.sync import ledger
 from webapp.sync.flags import cancel_flags
 
+# Marks a log record that says how a session ended (`extra={OUTCOME: True}`): a CLI that
+# prints the outcome itself leaves it out of the lines it shows.
+OUTCOME = "qbsync_outcome"
+
 
 def _run(session_id: int, name: str) -> SyncObjectRun | None:
     return db.session.scalar(select(SyncObjectRun).where(

@@ -32,6 +32,7 @@ from webapp.models.sync import (
 )
 from webapp.models.types import utcnow
 from webapp.sync import lifecycle
+from webapp.sync.carry import carried_checkpoint, resumed_from
 from webapp.sync.flags import cancel_flags
 from webapp.sync.objects import registry
 from webapp.sync.registry import UnknownObjectError
@@ -129,8 +130,10 @@ def start_session(
         planned_objects=[p.as_dict() for p in plan],
         created_by=created_by,
     )
+    # An object a cancelled session left part-way carries on from its checkpoint
     session.object_runs = [
-        SyncObjectRun(object_name=p.name, position=i, reason=p.reason, status=PENDING)
+        SyncObjectRun(object_name=p.name, position=i, reason=p.reason, status=PENDING,
+                      checkpoint=carried_checkpoint(session.end_user_id, p.name, mode))
         for i, p in enumerate(plan)
     ]
     db.session.add(session)
@@ -302,6 +305,7 @@ def object_document(run: SyncObjectRun) -> dict[str, Any]:
     doc["started_at"], doc["finished_at"] = iso(run.started_at), iso(run.finished_at)
     doc["heartbeat_at"] = iso(run.heartbeat_at)
     doc["stalled"] = is_stalled(run)
+    doc["resumed_from"] = resumed_from(run)
     return doc
 
 

@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from webapp.models.types import utcnow
+from webapp.sync import rewind
 from webapp.sync.conductor import CURSOR, QuickBooksError
 from webapp.sync.paging import PAGE_LIMIT, Prefetcher, cursor_pages
 
@@ -67,8 +68,9 @@ def consume(ctx: PullContext, batches: Iterator[Batch]) -> None:
             if batch.expand is not None:
                 records, written = batch.expand(records)
                 counted = ctx.seen_ids | written  # by this attempt, or before a resume
+            rewind.tick_listed(ctx, records)
             result = ctx.writer.write(ctx.obj, batch.resource, records)
-            ctx.checkpoint.update(batch.checkpoint)
+            ctx.checkpoint.update(rewind.without_notes(batch.checkpoint))
             # A listing restarted after a cursor failure hands over records again: they are
             # written (idempotently) but not counted twice.
             fresh = list(dict.fromkeys(
