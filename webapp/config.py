@@ -20,7 +20,10 @@ from qbdsim.config import SimConfig
 MODES = ("production", "demo", "test")
 # Where `qbsync demo` serves its simulator by default, and the simulator's own credentials
 DEMO_SIMULATOR = {"base_url": f"http://127.0.0.1:{SimConfig.port}/v1",
-                  "secret_key": SimConfig.secret_key, "end_user_id": SimConfig.end_user_id}
+                  "secret_key": SimConfig.secret_key, "end_user_id": SimConfig.end_user_id,
+                  # accounts of the simulator's company, for items created in the WMS
+                  "income_account": "Sales:Merchandise", "cogs_account": "Cost of Goods Sold",
+                  "asset_account": "Inventory Asset"}
 PRODUCTION_REQUIRED = (
     "SECRET_KEY",
     "DATABASE_URL",
@@ -111,9 +114,13 @@ def load_settings(env: Mapping[str, str], instance_path: str) -> dict[str, Any]:
         "QBSYNC_RETRY_MIN_BACKOFF_MS": int(_float(env, "QBSYNC_RETRY_MIN_BACKOFF_MS", 5000)),
         "QBSYNC_RETRY_MAX_BACKOFF_MS": int(_float(env, "QBSYNC_RETRY_MAX_BACKOFF_MS", 90000)),
         # Accounts (by name) a new inventory item gets in QuickBooks when the WMS names none.
-        "QBSYNC_DEFAULT_INCOME_ACCOUNT": env.get("QBSYNC_DEFAULT_INCOME_ACCOUNT") or None,
-        "QBSYNC_DEFAULT_COGS_ACCOUNT": env.get("QBSYNC_DEFAULT_COGS_ACCOUNT") or None,
-        "QBSYNC_DEFAULT_ASSET_ACCOUNT": env.get("QBSYNC_DEFAULT_ASSET_ACCOUNT") or None,
+        # (the demo's simulator has these accounts)
+        "QBSYNC_DEFAULT_INCOME_ACCOUNT": env.get("QBSYNC_DEFAULT_INCOME_ACCOUNT")
+        or demo.get("income_account"),
+        "QBSYNC_DEFAULT_COGS_ACCOUNT": env.get("QBSYNC_DEFAULT_COGS_ACCOUNT")
+        or demo.get("cogs_account"),
+        "QBSYNC_DEFAULT_ASSET_ACCOUNT": env.get("QBSYNC_DEFAULT_ASSET_ACCOUNT")
+        or demo.get("asset_account"),
         # The per-record ledger keeps this many days of events (pruned as sessions end).
         "QBSYNC_LEDGER_RETENTION_DAYS": int(_float(env, "QBSYNC_LEDGER_RETENTION_DAYS", 180)),
         "QBSYNC_ADMIN_EMAIL": env.get("QBSYNC_ADMIN_EMAIL") or "admin@example.com",

@@ -271,3 +271,32 @@ def test_the_ledger_keeps_its_retention_and_an_unchanged_record_writes_nothing(s
     db.session.commit()
     sync(["customer"])  # nothing changed: nothing logged, and the old event pruned
     assert db.session.scalar(select(func.count()).select_from(SyncRecordEvent)) == logged - 1
+
+
+def test_the_lost_edit_story_through_the_records_api(any_sync_app, any_qb, sim):
+    """The same story with the WMS writing through the records API, as an integration would."""
+    from webapp.cli import create_or_update_user
+    from webapp.models.auth import ApiToken
+
+    sync(["customer"], qb=any_qb)
+    customer = a_customer(any_qb)
+    local = row_of(Customer, customer["id"])
+    _token_row, token = ApiToken.issue(create_or_update_user("wms@example.com", "x" * 12), "wms")
+    db.session.commit()
+    client = any_sync_app.test_client()
+    answer = client.patch(f"/api/v1/records/customer/{local.id}",
+                          json={"fields": {"email": "api@example.com"}},
+                          headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 200, answer.get_json()
+    assert answer.get_json()["sync_state"] == "pending"
+    sim.edits({"resource": "customers", "id": customer["id"],
+               "fields": {"accountNumber": "QB-0815"}})
+    sync(["customer"], qb=any_qb)
+    row = row_of(Customer, customer["id"])
+    assert (row.email, row.account_number, row.wms_pending) == (
+        "api@example.com", "QB-0815", False)
+    [now] = any_qb.list_page("customers", {"ids": [customer["id"]]})["data"]
+    assert now["email"] == "api@example.com"
+    record = client.get(f"/api/v1/records/customer/{local.id}/history",
+                        headers={"Authorization": f"Bearer {token}"}).get_json()
+    assert [e["action"] for e in record["events"]][:2] == ["pushed_updated", "pulled_updated"]
