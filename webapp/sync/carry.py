@@ -43,6 +43,10 @@ def carried_checkpoint(end_user_id: str, name: str, mode: str) -> dict[str, Any]
     if mode == "full" and not checkpoint.get("full"):
         return None
     checkpoint[RESUMED_FROM] = session_id
+    # The push is not carried: a new session sends whatever is pending, the records
+    # QuickBooks refused last time included (they may have been fixed since).
+    checkpoint.pop("push_failed", None)
+    checkpoint.pop("pushed", None)
     return checkpoint
 
 
