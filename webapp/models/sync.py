@@ -61,6 +61,9 @@ class SyncSession(db.Model):
     cancel_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     failure_reason: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[str | None] = mapped_column(String(254))
+    # A session limited to one record ("Sync this record now"): {"object": name, "id": local
+    # id}; it reads that record by id and pushes it, nothing else (webapp.sync.single).
+    only_record: Mapped[dict[str, Any] | None] = mapped_column(JSONDoc)
 
     object_runs: Mapped[list[SyncObjectRun]] = relationship(
         back_populates="session", order_by="SyncObjectRun.position", cascade="all, delete-orphan"

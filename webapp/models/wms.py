@@ -11,7 +11,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Date, ForeignKey, Integer, String, Text, false
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, false, text
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from webapp.extensions import db
@@ -24,7 +24,12 @@ ITEM_TYPES = ("inventory", "non_inventory", "service", "other_charge")
 # change (through the records API or SQL); a change to one of them outside the sync stamps
 # `local_updated_at` and sets `wms_pending` (database triggers, webapp.models.triggers).
 SYNC_COLUMNS = ("id", "qb_id", "qb_revision", "qb_updated_at", "local_updated_at", "synced_at",
-                "sync_base", "sync_hash", "qb_deleted_at", "wms_pending", "push_error")
+                "sync_base", "sync_hash", "qb_deleted_at", "wms_pending", "push_error",
+                "push_held_at")
+
+
+PARTIAL_INDEXES = (("deleted", "qb_deleted_at IS NOT NULL"),
+                   ("refused", "push_error IS NOT NULL"))
 
 
 class SyncedMixin:
@@ -60,6 +65,19 @@ class SyncedMixin:
     wms_pending: Mapped[bool] = mapped_column(default=False, server_default=false(), index=True)
     # Why QuickBooks refused the row's last push (the records API's "error" state).
     push_error: Mapped[str | None] = mapped_column(Text)
+    # Staff held the row back from the push ("Hold", records API): it is not sent until the
+    # WMS changes it again (`local_updated_at` later than this) or the hold is lifted.
+    push_held_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple:  # noqa: N805 - declared_attr receives the class
+        # Partial indexes: the records pages count and list deleted and refused rows by id
+        # without reading the table (few rows match, so the indexes stay small).
+        table = cls.__tablename__
+        return tuple(
+            Index(f"ix_{table}_{name}", "id", sqlite_where=text(where),
+                  postgresql_where=text(where))
+            for name, where in PARTIAL_INDEXES)
 
 
 class ContactMixin:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import and_, or_, select, update
 
 from webapp.extensions import db
 from webapp.models.sync import ERROR, PUSHED_CREATED, PUSHED_UPDATED, SyncError
@@ -50,7 +50,8 @@ def push_object(ctx: PullContext) -> None:
     order = [table.c.sublevel, table.c.id] if "sublevel" in table.c else [table.c.id]
     ids = [i for i in db.session.scalars(
         select(table.c.id).where(or_(table.c.wms_pending, table.c.qb_id.is_(None)),
-                                 table.c.qb_deleted_at.is_(None)).order_by(*order))
+                                 table.c.qb_deleted_at.is_(None), _not_held(table))
+        .order_by(*order))
            if i not in failed]
     if not ids:
         return
@@ -62,6 +63,12 @@ def push_object(ctx: PullContext) -> None:
         pusher.push(local_id)
         run.processed += 1
         ctx.flush()
+
+
+def _not_held(table):
+    """Rows staff held back ("Hold") wait until the WMS changes them again."""
+    held, changed = table.c.push_held_at, table.c.local_updated_at
+    return or_(held.is_(None), and_(changed.is_not(None), changed > held))
 
 
 class Pusher:
