@@ -12,8 +12,8 @@ Revises: 0005
 Create Date: 2026-12-10 09:00:00
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import postgresql
 
 from webapp.models import triggers
