@@ -27,7 +27,7 @@ SESSION_TIMEOUT_S = 90
 SIM_SIZE = 300
 SIM_SETTINGS = {"CONDUCTOR_BASE_URL": re.compile(r"CONDUCTOR_BASE_URL=(\S+)"),
                 "CONDUCTOR_SECRET_KEY": re.compile(r"CONDUCTOR_SECRET_KEY=(\S+)"),
-                "CONDUCTOR_END_USER_ID": re.compile(r"Conductor-End-User-Id\): (\S+)")}
+                "CONDUCTOR_END_USER_ID": re.compile(r"CONDUCTOR_END_USER_ID=(\S+)")}
 
 
 def buildpack_install(app_dir: Path, venv: Path) -> Path:
