@@ -58,9 +58,15 @@ def sim(simulator):
     control.http.close()
 
 
+# Accounts of the simulator's company, for items created in the WMS (the push needs them)
+SIM_ACCOUNTS = {"QBSYNC_DEFAULT_INCOME_ACCOUNT": "Sales:Merchandise",
+                "QBSYNC_DEFAULT_COGS_ACCOUNT": "Cost of Goods Sold",
+                "QBSYNC_DEFAULT_ASSET_ACCOUNT": "Inventory Asset"}
+
+
 def sim_config(server, **extra):
     return {"CONDUCTOR_BASE_URL": server.base_url, "CONDUCTOR_SECRET_KEY": SIM_KEY,
-            "CONDUCTOR_END_USER_ID": SIM_END_USER, **extra}
+            "CONDUCTOR_END_USER_ID": SIM_END_USER, **SIM_ACCOUNTS, **extra}
 
 
 @pytest.fixture

@@ -12,8 +12,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select, text
 
-from tests.conftest import make_app
-from tests.sync.conftest import objects_by_name, sim_config, sync
+from tests.sync.conftest import objects_by_name, sync
 from webapp.extensions import db
 from webapp.models import (
     Customer,
@@ -27,27 +26,8 @@ from webapp.models import (
 from webapp.sync import manager, runner
 from webapp.sync.conductor import QuickBooks
 
-ACCOUNTS = {"QBSYNC_DEFAULT_INCOME_ACCOUNT": "Sales:Merchandise",
-            "QBSYNC_DEFAULT_COGS_ACCOUNT": "Cost of Goods Sold",
-            "QBSYNC_DEFAULT_ASSET_ACCOUNT": "Inventory Asset"}
 ALL = ["customer", "vendor", "item", "sales_order", "purchase_order"]
 COUNT = 200
-
-
-@pytest.fixture
-def push_app(sqlite_uri, simulator):
-    application = make_app(sqlite_uri, **sim_config(simulator, **ACCOUNTS))
-    with application.app_context():
-        yield application
-        db.session.remove()
-        db.engine.dispose()
-
-
-@pytest.fixture
-def qb(push_app):
-    client = QuickBooks.from_config(push_app.config)
-    yield client
-    client.close()
 
 
 def wms(sql: str, **params) -> int | None:
@@ -74,7 +54,7 @@ def first(qb, resource: str, **match) -> dict:
                 if r.get("isActive", True) and all(r.get(k) == v for k, v in match.items()))
 
 
-def test_wms_edits_of_every_object_reach_quickbooks_field_by_field(push_app, qb, sim):
+def test_wms_edits_of_every_object_reach_quickbooks_field_by_field(sync_app, qb, sim):
     sync(ALL)
     vendor = first(qb, "vendors")
     stocked = first(qb, "inventory-items")
@@ -118,7 +98,7 @@ def test_wms_edits_of_every_object_reach_quickbooks_field_by_field(push_app, qb,
     assert sum(o["pushed"] + o["updated"] + o["conflicts"] for o in again.values()) == 0
 
 
-def test_a_deactivation_in_the_wms_deactivates_the_record_in_quickbooks(push_app, qb, sim):
+def test_a_deactivation_in_the_wms_deactivates_the_record_in_quickbooks(sync_app, qb, sim):
     sync(["customer"])
     customer = next(c for c in qb.list_page("customers", {"limit": 50})["data"]
                     if c["isActive"] and not c["parent"] and c["sublevel"] == 0)
@@ -166,7 +146,7 @@ MODELS = {"customer": (Customer, "customers"), "vendor": (Vendor, "vendors"),
           "purchase_order": (PurchaseOrder, "purchase-orders")}
 
 
-def test_records_created_in_the_wms_exist_once_in_quickbooks_in_one_session(push_app, qb, sim):
+def test_records_created_in_the_wms_exist_once_in_quickbooks_in_one_session(sync_app, qb, sim):
     sync(ALL)
     ids = _create_everything(qb)
     doc = sync(ALL)
@@ -193,7 +173,7 @@ def test_records_created_in_the_wms_exist_once_in_quickbooks_in_one_session(push
     assert objects_by_name(sync(ALL))["customer"]["pushed"] == 0
 
 
-def test_a_stale_revision_is_read_again_merged_and_sent_once_more(push_app, qb, sim,
+def test_a_stale_revision_is_read_again_merged_and_sent_once_more(sync_app, qb, sim,
                                                                   monkeypatch):
     """QuickBooks edited between our read and our write (3200): re-read, merged (the
     conflict logged), and sent again; nothing is lost on either side."""
@@ -225,7 +205,7 @@ def test_a_stale_revision_is_read_again_merged_and_sent_once_more(push_app, qb, 
     assert conflict.field == "note" and conflict.detail["winner"] == "quickbooks"
 
 
-def test_a_record_quickbooks_refuses_is_one_error_and_the_rest_go_on(push_app, qb, sim):
+def test_a_record_quickbooks_refuses_is_one_error_and_the_rest_go_on(sync_app, qb, sim):
     sync(["customer"])
     bad = wms("INSERT INTO wms_customer (name, full_name, sublevel, is_active) VALUES"
               " ('Acme: West', 'Acme: West', 0, true)")
@@ -247,7 +227,7 @@ def test_a_record_quickbooks_refuses_is_one_error_and_the_rest_go_on(push_app, q
     assert read(qb, "customers", fixed.qb_id)["name"] == "Acme - West"
 
 
-def test_a_name_held_by_another_record_is_refused_with_who_holds_it(push_app, qb, sim):
+def test_a_name_held_by_another_record_is_refused_with_who_holds_it(sync_app, qb, sim):
     sync(["customer", "vendor"])
     vendor = first(qb, "vendors")
     taken = wms("INSERT INTO wms_customer (name, full_name, sublevel, is_active) VALUES"
@@ -259,7 +239,7 @@ def test_a_name_held_by_another_record_is_refused_with_who_holds_it(push_app, qb
     assert doc["error_count"] == 1
 
 
-def test_creates_under_lost_responses_and_faults_exist_exactly_once(push_app, qb, sim):
+def test_creates_under_lost_responses_and_faults_exist_exactly_once(sync_app, qb, sim):
     """200 WMS-created records of every kind, with three writes in ten applied but answered
     with a failure and one request in ten failing outright: each exists once."""
     sync(ALL)
@@ -319,7 +299,7 @@ def test_creates_under_lost_responses_and_faults_exist_exactly_once(push_app, qb
     assert set(seen.values()) == {1}, [k for k, v in seen.items() if v != 1]
 
 
-def test_a_worker_killed_between_a_create_and_its_commit_adopts_the_record(push_app, qb, sim,
+def test_a_worker_killed_between_a_create_and_its_commit_adopts_the_record(sync_app, qb, sim,
                                                                            monkeypatch):
     """The create reached QuickBooks, then the process died before recording its id: the
     next run finds it by its externalId instead of creating it again."""
@@ -351,7 +331,7 @@ def test_a_worker_killed_between_a_create_and_its_commit_adopts_the_record(push_
     assert named[0]["externalId"] == adopted.external_id
 
 
-def test_a_no_change_sync_makes_no_more_requests_than_the_pull(push_app, qb, sim):
+def test_a_no_change_sync_makes_no_more_requests_than_the_pull(sync_app, qb, sim):
     sync(ALL)
     before = sim.stats()["total"]
     sync(ALL)
