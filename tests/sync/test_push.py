@@ -340,3 +340,18 @@ def test_a_no_change_sync_makes_no_more_requests_than_the_pull(sync_app, qb, sim
         SyncRecordEvent.action.like("pushed%")))
     assert pushed == 0
     assert spent <= 17, sim.stats()["requests"]
+
+
+def test_a_change_quickbooks_has_no_place_for_costs_no_request_and_says_so(sync_app, qb, sim):
+    sync(["item"])
+    service = next(r for r in qb.list_page("service-items", {"limit": 150})["data"]
+                   if r["salesOrPurchaseDetails"] and r["isActive"])
+    wms("UPDATE wms_item SET purchase_cost = '3.00' WHERE qb_id = :id", id=service["id"])
+    before = sim.stats()["requests"]
+    doc = sync(["item"])
+    after = sim.stats()["requests"]
+    posts = {k: after[k] - before.get(k, 0) for k in after if k.startswith("POST")}
+    assert not any(posts.values()) and objects_by_name(doc)["item"]["pushed"] == 0
+    [local] = db.session.scalars(select(Item).where(Item.qb_id == service["id"]))
+    assert local.wms_pending is False and "purchase_cost" in local.push_error
+    assert local.purchase_cost == Decimal("3.00")  # the WMS keeps its value

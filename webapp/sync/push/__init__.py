@@ -117,6 +117,12 @@ class Pusher:
         body.update(bodies.header(obj, row, columns, qb_ids, self.names, create=False))
         if lines_changed:
             body["lines"] = bodies.lines(obj, lines, qb_ids, self.names)
+        if len(body) == 1:  # changed, but nowhere to put it (a purchase cost on an item
+            # QuickBooks keeps without purchase details): no request, and staff are told
+            self._set(row["id"], wms_pending=False, push_error=(
+                f"QuickBooks has no place for {', '.join(sorted(columns))} on this record;"
+                " the WMS keeps its value"))
+            return
         resource = obj.resource_of(row)
         try:
             record = self.qb.update(resource, row["qb_id"], body)
