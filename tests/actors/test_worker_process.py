@@ -161,3 +161,54 @@ def test_sigterm_hands_the_object_back_at_a_page_boundary_and_it_resumes(
     assert session.status == "completed" and run.attempts == 2
     assert run.processed == run.total == run.created == count(Customer) == 600
     assert run.unchanged == 0
+
+
+def test_a_worker_killed_between_a_create_and_its_commit_creates_nothing_twice(
+        deployment, start_worker, sim):
+    """kill -9 of a real worker while QuickBooks has the create request in hand: the record is
+    created, the worker never learns its id. The redelivered object finds it by the externalId
+    committed before the request, and adopts it."""
+    from flask import request
+    from sqlalchemy import text
+
+    # Given a worker that will be killed the moment a create reaches QuickBooks (which still
+    # applies it), once armed
+    armed, killed = threading.Event(), threading.Event()
+    workers = []
+
+    @sim.app.before_request
+    def _kill_on_create():
+        if armed.is_set() and request.method == "POST" and request.path.endswith(
+                "/customers") and not killed.is_set():
+            workers[0].signal(signal.SIGKILL)
+            killed.set()
+
+    # And a synced company, and a customer created in the WMS
+    start = manager.start_session(["customer"])
+    first = start_worker(deployment.env)
+    workers.append(first)
+    assert wait_for_session(start.id).status == "completed"
+    db.session.execute(text("INSERT INTO wms_customer (name, full_name, sublevel, is_active)"
+                            " VALUES ('Killed Mid Create', 'Killed Mid Create', 0, true)"))
+    db.session.commit()
+    armed.set()
+    session = manager.start_session(["customer"])
+    assert killed.wait(timeout=60), "the create was never sent"
+    assert first.wait_exit() == -signal.SIGKILL
+    db.session.expire_all()
+    local = db.session.scalar(select(Customer).where(Customer.name == "Killed Mid Create"))
+    assert local.qb_id is None and local.external_id is not None  # committed before the request
+    # When a new worker takes the dead one's message
+    start_worker(deployment.env)
+    force_maintenance(deployment.redis_url)
+    # Then the session completes with the record adopted, not created again
+    session = wait_for_session(session.id)
+    assert session.status == "completed", session.failure_reason
+    db.session.expire_all()
+    local = db.session.scalar(select(Customer).where(Customer.name == "Killed Mid Create"))
+    headers = {"Authorization": f"Bearer {sim.config.secret_key}",
+               "Conductor-End-User-Id": sim.config.end_user_id}
+    named = httpx.get(f"{sim.base_url}/quickbooks-desktop/customers", headers=headers,
+                      params={"fullNames": "Killed Mid Create"}).json()["data"]
+    assert [r["id"] for r in named] == [local.qb_id]
+    assert named[0]["externalId"] == local.external_id
