@@ -1,11 +1,11 @@
 """records pages: cheap state counts, a hold on a record's push, sessions limited to one record
 
-The dashboard's records pages count and list deleted and refused rows of 100,000-row tables:
-partial indexes on `id` where `qb_deleted_at` / `push_error` is set answer both from a small
-index. `push_held_at` holds a record back from the push until the WMS changes it again
-("Hold"); it is a sync column, so the change-stamping triggers, which are generated from
-`SYNC_COLUMNS`, are dropped and installed again around the new column. `sync_session.only_record`
-names the one record of a "Sync this record now" session.
+The dashboard's records pages count and list deleted, refused and held rows of 100,000-row
+tables: partial indexes on `id` where `qb_deleted_at` / `push_error` / `push_held_at` is set
+answer both from a small index. `push_held_at` holds a record back from the push until the
+WMS changes it again ("Hold"); it is a sync column, so the change-stamping triggers, which are
+generated from `SYNC_COLUMNS`, are dropped and installed again around the new column.
+`sync_session.only_record` names the one record of a "Sync this record now" session.
 
 Revision ID: 0006
 Revises: 0005
@@ -26,7 +26,8 @@ depends_on = None
 
 TABLES = ('wms_customer', 'wms_vendor', 'wms_item', 'wms_sales_order', 'wms_purchase_order',
           'wms_invoice', 'wms_inventory_adjustment')
-PARTIAL = (('deleted', 'qb_deleted_at IS NOT NULL'), ('refused', 'push_error IS NOT NULL'))
+PARTIAL = (('deleted', 'qb_deleted_at IS NOT NULL'), ('refused', 'push_error IS NOT NULL'),
+           ('held', 'push_held_at IS NOT NULL'))
 JSON = sa.JSON().with_variant(postgresql.JSONB(), 'postgresql')
 
 

@@ -115,6 +115,29 @@ class RecordEvent(Response):
     created_at: Timestamp | None
 
 
+class RecordBase(Response):
+    """What QuickBooks last sent (the base of the three-way merge), as WMS columns."""
+
+    fields: dict[str, Any] = Field(description="The base's value of each synced column "
+                                   "(references as QuickBooks ids, `customer_qb_id`).")
+    changed: list[str] = Field(description="Columns the WMS changed since, not yet sent.")
+    lines_changed: bool = Field(description="The WMS changed the lines since.")
+    lines: list[dict[str, Any]] | None = Field(
+        default=None, description="The lines QuickBooks last sent (transactions).")
+
+
+class RecordCounts(Response):
+    """How many records of the object are in each state."""
+
+    all: int
+    pending: int = Field(description="Exact when `pending_exact`, else rows the WMS touched "
+                         "since the last sync (an upper bound).")
+    pending_exact: bool
+    error: int
+    deleted: int
+    held: int = Field(description="Held back from the push until changed again.")
+
+
 class RecordHistory(Response):
     events: list[RecordEvent] = Field(description="Newest first.")
     next_cursor: str | None
@@ -393,6 +416,11 @@ def models_for(name: str) -> RecordModels:
         "qb_id": (str | None, Field(description="Null until the sync creates it in QuickBooks.")),
         "label": (str | None, Field(description="Ref number, full name or name.")),
         "sync_state": (SyncState, ...),
+        "held": (bool, Field(description="Held back from the push (\"Hold\") until the WMS "
+                             "changes it again or the hold is lifted.")),
+        "push_error": (str | None, Field(description="Why QuickBooks refused the last push.")),
+        "base": (RecordBase | None, Field(description="What QuickBooks last sent; null for a "
+                                          "record not yet in QuickBooks.")),
         "fields": (fields, ...),
         "sync": (RecordSync, ...),
     }

@@ -15,9 +15,10 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, case, or_, select, type_coerce
+from sqlalchemy import and_, case, func, or_, select, type_coerce
 
 from webapp.extensions import db
+from webapp.models import wms
 from webapp.models.sync import SyncRecordEvent
 from webapp.models.types import UTCDateTime
 from webapp.sync import views
@@ -105,8 +106,11 @@ def lines_of(obj, rows: list[Any]) -> dict[int, list[Any]]:
     return found
 
 
-def states(obj, rows: list[Any], lines: dict[int, list[Any]]) -> dict[int, str]:
-    """{id: sync_state} of these rows (one query for their references' QuickBooks ids)."""
+def states(obj, rows: list[Any], lines: dict[int, list[Any]],
+           changes: dict[int, tuple[set[str], bool]] | None = None) -> dict[int, str]:
+    """{id: sync_state} of these rows (one query for their references' QuickBooks ids);
+    `changes`, when given, receives {id: (columns the WMS changed, lines changed)} of the
+    rows that were compared with their base."""
     result: dict[int, str] = {}
     compare = []
     for row in rows:
@@ -129,20 +133,50 @@ def states(obj, rows: list[Any], lines: dict[int, list[Any]]) -> dict[int, str]:
             changed, lines_changed = views.wms_changed(
                 obj, mappings[row.id], line_maps[row.id] if obj.line_model else None, qb_ids)
             result[row.id] = "pending" if changed or lines_changed else "synced"
+            if changes is not None:
+                changes[row.id] = (changed, lines_changed)
     return result
+
+
+def is_held(row: Any) -> bool:
+    """Held back from the push ("Hold") and not changed by the WMS since."""
+    return wms.is_held(row.push_held_at, row.local_updated_at)
+
+
+def base_block(obj, row: Any, change: tuple[set[str], bool] | None) -> dict[str, Any] | None:
+    """What QuickBooks last sent (`sync_base`) as WMS columns, and which of them the WMS has
+    changed since; None for a record QuickBooks has never had."""
+    if row.sync_base is None:
+        return None
+    fields = {column: jsonable(value) for column, value in views.base_values(
+        obj, row.sync_base).items()}
+    changed, lines_changed = change or (set(), False)
+    block: dict[str, Any] = {"fields": fields, "changed": sorted(changed - obj.computed),
+                             "lines_changed": bool(lines_changed)}
+    if obj.line_model is not None:
+        raw = (row.sync_base or {}).get("lines") or []
+        block["lines"] = [
+            {**{key: jsonable(value) for key, value in line.items()},
+             "amount": original.get("amount")}
+            for line, original in zip(views.base_lines(obj, row.sync_base), raw, strict=True)]
+    return block
 
 
 def documents(obj, models, rows: list[Any]) -> list[dict[str, Any]]:
     """The record documents of `rows`, in their order."""
     lines = lines_of(obj, rows)
-    state = states(obj, rows, lines)
-    return [document(obj, models, row, state[row.id], lines.get(row.id, [])) for row in rows]
+    changes: dict[int, tuple[set[str], bool]] = {}
+    state = states(obj, rows, lines, changes)
+    return [document(obj, models, row, state[row.id], lines.get(row.id, []),
+                     changes.get(row.id)) for row in rows]
 
 
-def document(obj, models, row: Any, state: str, lines: list[Any]) -> dict[str, Any]:
+def document(obj, models, row: Any, state: str, lines: list[Any],
+             change: tuple[set[str], bool] | None = None) -> dict[str, Any]:
     doc = {
         "id": row.id, "object": obj.name, "qb_id": row.qb_id, "label": label(row),
-        "sync_state": state,
+        "sync_state": state, "held": is_held(row), "push_error": row.push_error,
+        "base": base_block(obj, row, change),
         "fields": {column: jsonable(getattr(row, column)) for column in models.header.shown},
         "sync": {"qb_revision": row.qb_revision, "qb_updated_at": iso(row.qb_updated_at),
                  "local_updated_at": iso(row.local_updated_at), "synced_at": iso(row.synced_at)},
@@ -179,6 +213,36 @@ def _state_filter(model, state: str | None):
     if state == "synced":
         return and_(live, model.qb_id.is_not(None)), True
     return None, False
+
+
+# The pending count compares candidates with their base (as the list does) up to this many;
+# past it the count is of candidates (rows the WMS touched), an upper bound.
+EXACT_PENDING_MAX = 1000
+
+
+def counts(obj) -> dict[str, Any]:
+    """How many records per state, from indexes: all, pending, error, deleted, held."""
+    model = obj.model
+    count = select(func.count()).select_from(model)
+    result: dict[str, Any] = {"all": db.session.scalar(count)}
+    for state in ("error", "deleted"):
+        result[state] = db.session.scalar(count.where(_state_filter(model, state)[0]))
+    candidates, _ = _state_filter(model, "pending")
+    pending = db.session.scalar(count.where(candidates))
+    result["pending_exact"] = pending <= EXACT_PENDING_MAX
+    if result["pending_exact"] and pending:
+        pending = 0
+        for start in range(0, EXACT_PENDING_MAX, SCAN_BATCH):
+            rows = list(db.session.scalars(select(model).where(candidates).order_by(model.id)
+                                           .limit(SCAN_BATCH).offset(start)))
+            if not rows:
+                break
+            pending += sum(1 for s in states(obj, rows, lines_of(obj, rows)).values()
+                           if s == "pending")
+    result["pending"] = pending
+    result["held"] = db.session.scalar(count.where(model.push_held_at.is_not(None), or_(
+        model.local_updated_at.is_(None), model.local_updated_at <= model.push_held_at)))
+    return result
 
 
 def list_records(obj, models, *, limit: int, cursor: str | None, q: str | None = None,

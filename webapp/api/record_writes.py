@@ -122,6 +122,7 @@ def update(obj, models, row, body) -> bool:
     if models.lines is not None and body.lines is not None:
         changed = _replace_lines(obj, models, row, body.lines) or changed
     if changed:
+        row.push_held_at = None  # an edit lifts a hold ("Hold": until edited again)
         db.session.commit()
     else:
         db.session.rollback()

@@ -105,6 +105,11 @@ class ObjectRun(Response):
         "this run carries on from its checkpoint, if any.")
 
 
+class OnlyRecord(Response):
+    object: str
+    id: int
+
+
 class SessionDocument(Response):
     """A sync session (DESIGN §7 contract fields, plus created_at, failure_reason, created_by
     and current_record_label)."""
@@ -136,6 +141,9 @@ class SessionDocument(Response):
     )
     failure_reason: str | None = None
     created_by: str | None = None
+    only_record: OnlyRecord | None = Field(
+        default=None, description="A session limited to one record (\"Sync this record "
+        "now\"): read again by id from QuickBooks, then pushed if the WMS changed it.")
     objects: list[ObjectRun]
 
 

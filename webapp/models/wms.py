@@ -28,8 +28,15 @@ SYNC_COLUMNS = ("id", "qb_id", "qb_revision", "qb_updated_at", "local_updated_at
                 "push_held_at")
 
 
+def is_held(push_held_at: datetime | None, local_updated_at: datetime | None) -> bool:
+    """Held back from the push ("Hold") and not changed by the WMS since."""
+    return push_held_at is not None and (local_updated_at is None
+                                         or local_updated_at <= push_held_at)
+
+
 PARTIAL_INDEXES = (("deleted", "qb_deleted_at IS NOT NULL"),
-                   ("refused", "push_error IS NOT NULL"))
+                   ("refused", "push_error IS NOT NULL"),
+                   ("held", "push_held_at IS NOT NULL"))
 
 
 class SyncedMixin:

@@ -254,6 +254,11 @@ def _pull_object(session, run, object_name, qb, is_cancelled, on_progress, setti
     obj = registry.get(object_name)
     ctx = PullContext(session, run, obj, qb, is_cancelled, on_progress, settings or {})
     ctx.check_cancel()
+    if session.only_record:  # "Sync this record now": that record alone
+        from webapp.sync import single
+
+        single.run(ctx)
+        return run
     if not ctx.checkpoint:
         _plan_pull(ctx)
     if not ctx.checkpoint.get("pulled"):

@@ -103,10 +103,13 @@ def set_dispatcher(app, dispatch: Callable[[int], None]) -> None:
 
 
 def start_session(
-    objects: list[str] | None, mode: str = "incremental", created_by: str | None = None
+    objects: list[str] | None, mode: str = "incremental", created_by: str | None = None,
+    only_record: dict[str, Any] | None = None,
 ) -> SyncSession:
     """Create a pending session with its plan and hand it to the dispatcher.
 
+    `only_record` ({"object", "id"}) limits the session to one record of that object: read
+    again by id and pushed (webapp.sync.single), nothing planned around it.
     Raises UnknownObjectError, InvalidMode, or SessionAlreadyActive — the last one decided by
     the database's partial unique index, so two simultaneous starts cannot both succeed.
     """
@@ -114,6 +117,9 @@ def start_session(
         raise InvalidMode(mode)
     selected = list(dict.fromkeys(objects or []))
     plan = registry.plan(selected)
+    if only_record is not None:
+        selected = [only_record["object"]]
+        plan = [p for p in registry.plan(selected) if p.name == only_record["object"]]
     active = active_session()
     if active is not None and active.status == CANCELLING and unattended(active):
         # Asked to cancel, then its worker died: nobody else would ever end it, and it would
@@ -129,11 +135,13 @@ def start_session(
         selected_objects=selected or [p.name for p in plan],
         planned_objects=[p.as_dict() for p in plan],
         created_by=created_by,
+        only_record=only_record,
     )
     # An object a cancelled session left part-way carries on from its checkpoint
     session.object_runs = [
         SyncObjectRun(object_name=p.name, position=i, reason=p.reason, status=PENDING,
-                      checkpoint=carried_checkpoint(session.end_user_id, p.name, mode))
+                      checkpoint=None if only_record else carried_checkpoint(
+                          session.end_user_id, p.name, mode))
         for i, p in enumerate(plan)
     ]
     db.session.add(session)
@@ -239,6 +247,9 @@ def decode_cursor(cursor: str | None, scope: str) -> int | None:
         if parts[0] == LEGACY_CURSOR_VERSION and len(parts) == 2:
             parts = [CURSOR_VERSION, scope, parts[1]]  # handed out before cursors had lists
         version, cursor_scope, value = parts
+        # Plain ASCII digits only: int() also takes "١٢", " 12", "+1" and "1_2".
+        if not (value.isascii() and value.isdigit() and len(value) <= 19):
+            raise ValueError(value)
         last_id = int(value)
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise InvalidCursor() from None
@@ -364,6 +375,7 @@ def session_document(session: SyncSession) -> dict[str, Any]:
                                           or unattended(session)),
         "failure_reason": session.failure_reason,
         "created_by": session.created_by,
+        "only_record": session.only_record,
         "objects": [object_document(r) for r in runs],
     }
 

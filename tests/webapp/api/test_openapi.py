@@ -53,8 +53,9 @@ def test_every_api_route_is_described(app, spec):
     described = {(m, path) for path, ops in spec["paths"].items() for m in ops}
     assert described == routes
     # 11 for sessions and the rest, 1 for conflicts, and per object of the records API a list,
-    # a record and its history, plus create and change (invoices: refused, declared so)
-    assert len(routes) == 11 + 1 + 7 * 5
+    # a record and its history, plus create and change (invoices: refused, declared so), and
+    # counts, hold, lift the hold, and sync this record now
+    assert len(routes) == 11 + 1 + 7 * (5 + 4)
 
 
 def test_the_description_names_statuses_bodies_and_security(spec):

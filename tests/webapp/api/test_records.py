@@ -104,7 +104,14 @@ def test_a_record_document_has_the_contract_shape(token_client, bearer):
                                .order_by(SalesOrder.id)).first()
     doc = get(token_client, f"/api/v1/records/sales_order/{order.id}", bearer)
     assert set(doc) == {"id", "object", "qb_id", "label", "sync_state", "fields", "lines",
-                        "sync"}
+                        "sync", "held", "push_error", "base"}  # the last three: extras
+    # The base: what QuickBooks last sent, as the WMS's columns, unchanged since
+    assert doc["held"] is False and doc["push_error"] is None
+    assert doc["base"]["fields"]["customer_qb_id"] == order.customer_qb_id
+    assert doc["base"]["fields"]["transaction_date"] == doc["fields"]["transaction_date"]
+    assert doc["base"]["changed"] == [] and doc["base"]["lines_changed"] is False
+    assert [x["qb_line_id"] for x in doc["base"]["lines"]] == [
+        x["qb_line_id"] for x in doc["lines"]]
     assert doc["object"] == "sales_order" and doc["qb_id"] == order.qb_id
     assert doc["label"] == order.ref_number and doc["sync_state"] == "synced"
     fields = doc["fields"]
