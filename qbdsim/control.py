@@ -1,7 +1,10 @@
 """``/_sim/``: statistics, counts, reset, fault settings and QuickBooks-user edits.
 
 No authentication (the server binds to 127.0.0.1); requests here are not counted, not delayed,
-not faulted and do not wait for QuickBooks — only for the data lock.
+not faulted and do not wait for QuickBooks — only for the data lock. An unsafe request must say
+it sends JSON (`Content-Type: application/json`, an empty body is `{}`): a web page elsewhere
+can make a browser send a form or a bodiless POST here, but not that without asking first (a
+CORS preflight this server never grants), so no site can reset a demo's company.
 """
 
 from __future__ import annotations
@@ -12,6 +15,17 @@ from qbdsim.edits import apply_edits
 from qbdsim.errors import invalid_request
 
 bp = Blueprint("sim", __name__, url_prefix="/_sim")
+
+
+@bp.before_request
+def _json_only():
+    if request.method not in ("GET", "HEAD", "OPTIONS") and request.mimetype != "application/json":
+        response = jsonify({"error": {
+            "type": "INVALID_REQUEST_ERROR", "code": "UNSUPPORTED_MEDIA_TYPE",
+            "message": "Send /_sim/ requests as JSON (Content-Type: application/json)."}})
+        response.status_code = 415
+        return response
+    return None
 
 
 def _sim():

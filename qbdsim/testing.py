@@ -63,7 +63,9 @@ class SimHttp:
         return self.request("POST", path, json=json, **kwargs)
 
     def sim(self, method: str, path: str, json=None) -> httpx.Response:
-        """A ``/_sim/`` control request."""
+        """A ``/_sim/`` control request (an unsafe one always as JSON, ``{}`` without a body)."""
+        if json is None and method.upper() not in ("GET", "HEAD"):
+            json = {}
         return self.http.request(method, f"/_sim/{path}", json=json)
 
     def close(self) -> None:

@@ -60,6 +60,9 @@ def _configure(app: Flask, overrides: Mapping[str, Any]) -> None:
         settings["SECRET_KEY"] = _demo_secret_key(Path(app.instance_path))
     app.config.update(settings)
     app.config.update(overrides)
+    from webapp.private_files import private_sqlite_file
+
+    private_sqlite_file(app.config["SQLALCHEMY_DATABASE_URI"])
     default_proxies = 1 if settings["QBSYNC_MODE"] == "production" else 0
     proxies = int(app.config.get("QBSYNC_PROXY_COUNT", default_proxies))
     if proxies:
@@ -68,10 +71,10 @@ def _configure(app: Flask, overrides: Mapping[str, Any]) -> None:
 
 def _demo_secret_key(instance: Path) -> str:
     """A demo keeps its logins across restarts: its secret key lives in the instance folder."""
+    from webapp.private_files import create_private
+
     path = instance / "demo-secret-key"
-    if not path.exists():
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
+    create_private(path, secrets.token_hex(32))
     return path.read_text().strip()
 
 
@@ -102,6 +105,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(dashboard_bp)
 
     from webapp import errors
+    from webapp.auth import throttle
+
+    throttle.init_app(app)
 
     errors.init_app(app)
 

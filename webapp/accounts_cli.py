@@ -69,16 +69,23 @@ def users_create(email: str, password: str | None) -> None:
 @users.command("set-password")
 @click.argument("email")
 @click.option("--password", help="Prompted for when omitted.")
+@click.option("--revoke-tokens", is_flag=True,
+              help="Also revoke every API token of theirs (for a password that leaked).")
 @with_appcontext
-def users_set_password(email: str, password: str | None) -> None:
-    """Give EMAIL a new password; every login of theirs ends (API tokens keep working)."""
+def users_set_password(email: str, password: str | None, revoke_tokens: bool) -> None:
+    """Give EMAIL a new password; every login of theirs ends (API tokens keep working unless
+    --revoke-tokens)."""
     user = _user_or_fail(email)
     try:
         user.set_password(_password(password))
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--password") from None
+    revoked = user.revoke_tokens() if revoke_tokens else 0
     db.session.commit()
     click.echo(f"new password set for {user.email}; their existing logins have ended")
+    if revoke_tokens:
+        click.echo(f"{revoked} API token(s) of theirs revoked; `qbsync tokens create "
+                   f"{user.email}` issues new ones")
     if not user.active:
         click.echo(f"{user.email} is still disabled; `qbsync users enable {user.email}` lets "
                    "them log in")
@@ -104,26 +111,24 @@ def users_list() -> None:
 @click.argument("email")
 @with_appcontext
 def users_disable(email: str) -> None:
-    """Stop EMAIL logging in: their logins end and their API tokens stop working."""
+    """Stop EMAIL logging in: their logins end and their API tokens are revoked for good."""
     user = _user_or_fail(email)
     user.disable()
     db.session.commit()
-    click.echo(f"{user.email} is disabled: logged out everywhere, their API tokens refused")
+    click.echo(f"{user.email} is disabled: logged out everywhere, their API tokens revoked")
 
 
 @users.command("enable")
 @click.argument("email")
 @with_appcontext
 def users_enable(email: str) -> None:
-    """Let a disabled EMAIL log in again (tokens not revoked work again too)."""
+    """Let a disabled EMAIL log in again. Their API tokens stay revoked: issue new ones."""
     user = _user_or_fail(email)
     user.active = True
     db.session.commit()
     click.echo(f"{user.email} may log in again")
-    live = [t for t in user.tokens if t.revoked_at is None]
-    if live:
-        ids = ", ".join(str(t.id) for t in live)
-        click.echo(f"their API tokens work again too ({ids}); `qbsync tokens revoke ID` stops one")
+    click.echo(f"their API tokens were revoked when they were disabled; `qbsync tokens create "
+               f"{user.email}` issues new ones")
 
 
 @click.group()

@@ -262,10 +262,10 @@ def demo_admin_password(instance_path: str) -> str:
     configured = current_app.config.get("QBSYNC_ADMIN_PASSWORD")
     if configured:
         return configured
+    from webapp.private_files import create_private
+
     path = Path(instance_path) / "demo-admin-password"
-    if not path.exists():
-        path.write_text(secrets.token_urlsafe(12))
-        path.chmod(0o600)
+    create_private(path, secrets.token_urlsafe(12))
     return path.read_text().strip()
 
 

@@ -23,7 +23,8 @@ DEMO_SIMULATOR = {"base_url": f"http://127.0.0.1:{SimConfig.port}/v1",
                   "secret_key": SimConfig.secret_key, "end_user_id": SimConfig.end_user_id,
                   # accounts of the simulator's company, for items created in the WMS
                   "income_account": "Sales:Merchandise", "cogs_account": "Cost of Goods Sold",
-                  "asset_account": "Inventory Asset"}
+                  "asset_account": "Inventory Asset",
+                  "adjustment_account": "Inventory Adjustments"}
 PRODUCTION_REQUIRED = (
     "SECRET_KEY",
     "DATABASE_URL",
@@ -31,6 +32,7 @@ PRODUCTION_REQUIRED = (
     "CONDUCTOR_SECRET_KEY",
     "CONDUCTOR_END_USER_ID",
 )
+MIN_SECRET_KEY_LENGTH = 32  # characters: a short key can be brute-forced from one cookie
 SESSION_LIFETIME_S = 12 * 3600
 CSRF_TIME_LIMIT_S = 8 * 3600
 MAX_REQUEST_BYTES = 1024 * 1024
@@ -86,6 +88,10 @@ def load_settings(env: Mapping[str, str], instance_path: str) -> dict[str, Any]:
             if not env.get(name):
                 raise ConfigError(f"{name} is not set; it is required in production "
                                   "(set QBSYNC_MODE=demo to try qbsync locally)")
+        if len(env["SECRET_KEY"]) < MIN_SECRET_KEY_LENGTH:
+            raise ConfigError(f"SECRET_KEY is too short ({len(env['SECRET_KEY'])} characters); "
+                              f"production needs at least {MIN_SECRET_KEY_LENGTH} random ones "
+                              "(python -c 'import secrets; print(secrets.token_hex())')")
         debug = (env.get("FLASK_DEBUG") or "").strip().lower()
         if debug and debug not in ("0", "false", "no"):  # Flask's own reading of it
             raise ConfigError("FLASK_DEBUG is set; debug mode is never allowed in production "
@@ -121,6 +127,9 @@ def load_settings(env: Mapping[str, str], instance_path: str) -> dict[str, Any]:
         or demo.get("cogs_account"),
         "QBSYNC_DEFAULT_ASSET_ACCOUNT": env.get("QBSYNC_DEFAULT_ASSET_ACCOUNT")
         or demo.get("asset_account"),
+        # The account (by name) of inventory adjustments the WMS makes (counts included).
+        "QBSYNC_ADJUSTMENT_ACCOUNT": env.get("QBSYNC_ADJUSTMENT_ACCOUNT")
+        or demo.get("adjustment_account"),
         # The per-record ledger keeps this many days of events (pruned as sessions end).
         "QBSYNC_LEDGER_RETENTION_DAYS": int(_float(env, "QBSYNC_LEDGER_RETENTION_DAYS", 180)),
         "QBSYNC_ADMIN_EMAIL": env.get("QBSYNC_ADMIN_EMAIL") or "admin@example.com",

@@ -4,8 +4,12 @@ Order of the guards for every request:
 1. a token in the query string is refused (tokens travel in the Authorization header only);
 2. a request with `Authorization: Bearer` is authenticated by the token alone, needs no CSRF
    token, and never receives a session cookie;
+   Tokens are for the JSON API only: one sent to a page (or to log out) is refused;
 3. every endpoint but the login page, the health check and static files needs a user;
 4. every other unsafe request must carry a valid CSRF token (form field or `X-CSRFToken`).
+
+`static/` serves assets only (stylesheets, scripts, images, fonts, licences), never other files
+that live there (the vendoring script). Authenticated answers are never cached.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from __future__ import annotations
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, g, jsonify, redirect, request, url_for
+from flask import Flask, abort, current_app, g, jsonify, redirect, request, url_for
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user
 
@@ -25,6 +29,9 @@ PUBLIC_ENDPOINTS = frozenset({"auth.login", "api.health", "static"})
 QUERY_TOKEN_NAMES = frozenset({"token", "access_token", "api_key", "apikey", "auth", "bearer"})
 TOKEN_TOUCH_INTERVAL = timedelta(minutes=1)
 HSTS_MAX_AGE_S = 63072000  # two years
+# What `static/` serves: assets, by their file name's ending.
+STATIC_ASSET_SUFFIXES = (".css", ".js", ".map", ".svg", ".png", ".ico", ".woff", ".woff2",
+                         ".webp", ".jpg", ".jpeg", ".gif")
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -71,6 +78,8 @@ def json_error(status: int, code: str, message: str, headers: dict | None = None
 
 
 def _guard():
+    if request.endpoint == "static" and not _is_asset(request.view_args or {}):
+        abort(404)
     if QUERY_TOKEN_NAMES.intersection(k.lower() for k in request.args):
         return json_error(
             400, "token_in_query", "Send API tokens in the Authorization header, never in the URL."
@@ -119,6 +128,10 @@ def _authenticate_token(header: str):
             "The API token is missing, malformed, revoked or unknown.",
             {"WWW-Authenticate": 'Bearer realm="qbsync"'},
         )
+    if not _wants_json():  # a page, or the logout: a browser's login, never a token's
+        return json_error(403, "token_not_for_pages",
+                          "API tokens are for the JSON API under /api/ only; log in to use "
+                          "the pages.")
     g._login_user = row.user  # Flask-Login's per-request user
     now = utcnow()
     if row.last_used_at is None or now - row.last_used_at > TOKEN_TOUCH_INTERVAL:
@@ -138,6 +151,16 @@ def _security_headers(response):
     if request.is_secure:
         hsts = f"max-age={HSTS_MAX_AGE_S}; includeSubDomains"
         headers.setdefault("Strict-Transport-Security", hsts)
-    if request.path.startswith("/api/") or request.endpoint in ("auth.login",):
-        headers.setdefault("Cache-Control", "no-store")
+    if request.path.startswith("/api/") or request.endpoint in ("auth.login",) or (
+            request.endpoint != "static" and _authenticated()):
+        # What a user (or a token) was shown stays out of caches and the browser's history
+        headers["Cache-Control"] = "no-store"
     return response
+
+
+def _authenticated() -> bool:
+    return bool(g.get("token_auth")) or current_user.is_authenticated
+
+
+def _is_asset(view_args: dict) -> bool:
+    return str(view_args.get("filename") or "").lower().endswith(STATIC_ASSET_SUFFIXES)

@@ -99,17 +99,48 @@ def test_disabling_a_user_logs_them_out_and_refuses_their_tokens(app, client):
     assert client.get("/").status_code == 302
     assert app.test_client().get("/api/v1/objects", headers=auth).status_code == 401
     assert re.search(r"clerk@example.com\s+disabled", run(app, "users", "list").output)
-    assert re.search(r"clerk@example.com\s+disabled", run(app, "tokens", "list").output)
+    assert re.search(r"clerk@example.com\s+revoked", run(app, "tokens", "list").output)
     refused = run(app, "users", "create", "clerk@example.com", "--password", "a long password")
     assert refused.exit_code == 1 and "users enable" in refused.output
     refused = run(app, "tokens", "create", "clerk@example.com")
     assert refused.exit_code == 1 and "is disabled" in refused.output
     reset = run(app, "users", "set-password", "clerk@example.com", "--password", "new long pw")
     assert reset.exit_code == 0 and "still disabled" in reset.output
-    # And enabling them lets the token back in, and says so
+    # And enabling them lets them log in, but their old token stays revoked for good
     enabled = run(app, "users", "enable", "clerk@example.com")
-    assert enabled.exit_code == 0 and "API tokens work again too" in enabled.output
-    assert app.test_client().get("/api/v1/objects", headers=auth).status_code == 200
+    assert enabled.exit_code == 0 and "were revoked" in enabled.output
+    assert app.test_client().get("/api/v1/objects", headers=auth).status_code == 401
+    fresh = run(app, "tokens", "create", "clerk@example.com").output.strip().splitlines()[-1]
+    assert app.test_client().get(
+        "/api/v1/objects", headers={"Authorization": f"Bearer {fresh}"}).status_code == 200
+
+
+def test_set_password_with_revoke_tokens_ends_logins_and_tokens(app, client):
+    # Given a clerk with two API tokens, whose password leaked
+    run(app, "users", "create", "clerk@example.com", "--password", "a long password")
+    tokens = [run(app, "tokens", "create", "clerk@example.com").output.strip().splitlines()[-1]
+              for _ in range(2)]
+    # When the password is reset with --revoke-tokens
+    reset = run(app, "users", "set-password", "clerk@example.com", "--password",
+                "another long one", "--revoke-tokens")
+    assert reset.exit_code == 0, reset.output
+    assert "2 API token(s) of theirs revoked" in reset.output
+    # Then neither token works any more; without the flag tokens are left alone
+    for token in tokens:
+        assert app.test_client().get(
+            "/api/v1/objects", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    kept = run(app, "tokens", "create", "clerk@example.com").output.strip().splitlines()[-1]
+    assert run(app, "users", "set-password", "clerk@example.com", "--password",
+               "yet another long one").exit_code == 0
+    assert app.test_client().get(
+        "/api/v1/objects", headers={"Authorization": f"Bearer {kept}"}).status_code == 200
+
+
+@pytest.mark.parametrize("password", ["password123", "Qwerty2024!", "  LETMEIN1  ", "short"])
+def test_common_or_short_passwords_are_refused(app, password):
+    result = run(app, "users", "create", "clerk@example.com", "--password", password)
+    assert result.exit_code == 2
+    assert "common" in result.output or "at least 8 characters" in result.output
 
 
 def test_users_list_shows_everyone_without_secrets(app):

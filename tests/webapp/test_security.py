@@ -63,8 +63,9 @@ def test_token_authenticates_api_calls_without_cookie_or_csrf(app, api_token):
     assert [o["name"] for o in response.get_json()["objects"]][:2] == ["customer", "vendor"]
     assert "Set-Cookie" not in response.headers
     # unsafe requests with a token need no CSRF token either
-    post = plain.post("/logout", headers={"Authorization": f"Bearer {api_token}"})
-    assert post.status_code == 302 and "Set-Cookie" not in post.headers
+    post = plain.post("/api/v1/sessions/current/cancel",
+                      headers={"Authorization": f"Bearer {api_token}"})
+    assert post.status_code == 409 and "Set-Cookie" not in post.headers
     row = db.session.scalar(db.select(ApiToken))
     assert row.last_used_at is not None
     assert row.token_hash == hash_token(api_token) and api_token not in row.token_hash
@@ -117,7 +118,7 @@ def test_html_responses_carry_security_headers(client):
 def test_errors_never_leak_internals(sqlite_uri):
     app = make_app(sqlite_uri, PROPAGATE_EXCEPTIONS=False)
 
-    @app.get("/boom")
+    @app.get("/api/v1/boom")
     def boom():
         raise RuntimeError("secret connection string postgres://u:pw@h/db")
 
@@ -126,7 +127,7 @@ def test_errors_never_leak_internals(sqlite_uri):
 
         _row, token = ApiToken.issue(create_or_update_user("a@example.com", "long enough"), "t")
         db.session.commit()
-    for path in ("/boom", "/api/v1/boom-not-found"):
+    for path in ("/api/v1/boom", "/api/v1/boom-not-found"):
         page = app.test_client().get(path, headers={"Authorization": f"Bearer {token}"})
         body = page.get_data(as_text=True)
         assert page.status_code in (404, 500)

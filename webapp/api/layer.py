@@ -109,7 +109,7 @@ def operation(
                 _check_path(op, path_args)
                 kwargs = dict(path_args)
                 if query is not None:
-                    kwargs["query"] = _validate(query, request.args.to_dict())
+                    kwargs["query"] = _validate(query, _query())
                 if body is not None:
                     kwargs["body"] = _validate(body, _json_body())
                 return _respond(op, view(**kwargs))
@@ -130,13 +130,54 @@ def _check_path(op: Operation, path_args: dict[str, Any]) -> None:
 
 
 def _json_body() -> Any:
-    raw = request.get_data(cache=True)
+    """The body as JSON. A body of another kind (a form, multipart) is refused with 415, never
+    read as empty: a cross-site form post must not start a sync of everything. A body with
+    no type at all is taken as JSON; an empty one as `{}`."""
+    if request.mimetype and not _is_json_type(request.mimetype):
+        raise ApiError(415, "unsupported_media_type",
+                       "Send the request body as JSON (Content-Type: application/json).")
+    raw = _read_body()
     if not raw.strip():
         return {}
     try:
         return json.loads(raw)
     except (ValueError, RecursionError):  # JSONDecodeError and bad UTF-8 are ValueErrors
         raise ApiError(400, "malformed_json", "The request body is not valid JSON.") from None
+
+
+def _is_json_type(mimetype: str) -> bool:
+    return mimetype == "application/json" or (
+        mimetype.startswith("application/") and mimetype.endswith("+json"))
+
+
+def _read_body() -> bytes:
+    """The body, at most MAX_CONTENT_LENGTH bytes: longer is a 413, chunked too (Werkzeug's
+    limit on the stream). A chunked body the server did not de-chunk would read as empty, so
+    as `{}`: it is refused instead."""
+    chunked = "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+    limit = request.max_content_length
+    if not chunked or limit is None:
+        return request.get_data(cache=True)  # a declared length too long is Werkzeug's 413
+    if not request.environ.get("wsgi.input_terminated"):
+        raise ApiError(411, "length_required",
+                       "Send the request body with a Content-Length header.")
+    # Werkzeug would cut a chunked body at the limit, silently: read one byte more here.
+    raw = request.environ["wsgi.input"].read(limit + 1)
+    if len(raw) > limit:
+        raise ApiError(413, "request_entity_too_large",
+                       f"The request body is larger than {limit} bytes.")
+    return raw
+
+
+def _query() -> dict[str, str]:
+    """The query string; a value with control characters (NUL among them, which PostgreSQL
+    cannot store or compare) is refused."""
+    args = request.args.to_dict()
+    for name, value in args.items():
+        if any(ord(char) < 0x20 or ord(char) == 0x7F for char in value):
+            raise ApiError(400, FIELD_ERROR_CODES.get(name, "invalid_request"),
+                           f"{name} must not contain control characters.")
+    return args
 
 
 def _validate(model: type[BaseModel], data: Any) -> BaseModel:

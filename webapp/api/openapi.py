@@ -29,6 +29,12 @@ COMMON_RESPONSES: dict[int, str] = {
     401: "No valid login session or API token.",
 }
 SERVER_ERROR = "Something failed on the server; the body never contains internals."
+# Answers of any operation that takes a body.
+BODY_RESPONSES: dict[int, str] = {
+    411: "A chunked request body the server in front could not read; send Content-Length.",
+    413: "The request body is larger than the server takes (1 MiB).",
+    415: "The request body is not JSON (send Content-Type: application/json).",
+}
 
 
 @operation(bp, "GET", "/openapi.json", summary="This description", tag="meta",
@@ -87,6 +93,9 @@ def _operation_object(op: Operation) -> dict[str, Any]:
     declared = dict(op.responses)
     if not op.public:
         for status, text in COMMON_RESPONSES.items():
+            declared.setdefault(status, (ErrorDocument, text))
+    if op.body is not None:
+        for status, text in BODY_RESPONSES.items():
             declared.setdefault(status, (ErrorDocument, text))
     declared.setdefault(500, (ErrorDocument, SERVER_ERROR))
     for status in sorted(declared):

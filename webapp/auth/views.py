@@ -24,9 +24,12 @@ class LoginForm(FlaskForm):
 
 
 def safe_next(target: str | None) -> str:
-    """`target` when it is a path on this site, else the dashboard (no open redirects)."""
+    """`target` when it is a path on this site, else the dashboard (no open redirects; no
+    control characters, which browsers drop or a header cannot carry)."""
     fallback = url_for("dashboard.index")
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return fallback
+    if any(ord(char) < 0x20 or 0x7F <= ord(char) < 0xA0 for char in target):
         return fallback
     parts = urlsplit(target)
     if parts.scheme or parts.netloc:
@@ -42,7 +45,12 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         user = User.by_email(form.email.data)
-        if user is not None and user.active and user.check_password(form.password.data):
+        # The password is checked whether or not the account exists (or may log in): the
+        # answer takes as long either way, so its timing names no account.
+        password = form.password.data
+        matches = (user.check_password(password) if user is not None
+                   else User.check_no_password(password))
+        if matches and user.active:
             session.clear()  # a fresh session at login (no fixation)
             login_user(user)
             user.last_login_at = utcnow()

@@ -14,11 +14,22 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from webapp.extensions import db
 from webapp.models.types import UTCDateTime, utcnow
+from webapp.passwords import password_problem
 
 PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 - memory-hard and slow, as ASVS 11.4.2 asks
-MIN_PASSWORD_LENGTH = 8
 TOKEN_BYTES = 32  # 256 bits from the CSPRNG
 TOKEN_PREFIX = "qbs_"  # noqa: S105 - a marker, not a secret
+
+
+_DUMMY_HASH: list[str] = []
+
+
+def _dummy_hash() -> str:
+    """A hash made as real ones are (same method and cost) of a password no one has."""
+    if not _DUMMY_HASH:
+        _DUMMY_HASH.append(generate_password_hash(secrets.token_urlsafe(16),
+                                                  method=PASSWORD_HASH_METHOD))
+    return _DUMMY_HASH[0]
 
 
 def _new_alternative_id() -> str:
@@ -54,21 +65,40 @@ class User(UserMixin, db.Model):
         return self.alternative_id
 
     def set_password(self, password: str) -> None:
-        if len(password) < MIN_PASSWORD_LENGTH:
-            raise ValueError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
+        problem = password_problem(password)
+        if problem is not None:
+            raise ValueError(problem)
         self.password_hash = generate_password_hash(password, method=PASSWORD_HASH_METHOD)
         self.rotate_sessions()
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
 
+    @staticmethod
+    def check_no_password(password: str) -> bool:
+        """As long as `check_password` takes, for an email with no account (or a disabled one):
+        the answer's timing says nothing of which emails have one. Always False."""
+        check_password_hash(_dummy_hash(), password)
+        return False
+
     def rotate_sessions(self) -> None:
         """End every existing login of this user."""
         self.alternative_id = _new_alternative_id()
 
     def disable(self) -> None:
+        """No more logins, and no more API calls: every token is revoked for good (enabling
+        the user again does not bring them back)."""
         self.active = False
         self.rotate_sessions()
+        self.revoke_tokens()
+
+    def revoke_tokens(self) -> int:
+        """Revoke every live API token of this user; returns how many."""
+        now = utcnow()
+        live = [token for token in self.tokens if token.revoked_at is None]
+        for token in live:
+            token.revoked_at = now
+        return len(live)
 
     @classmethod
     def by_email(cls, email: str) -> User | None:

@@ -70,7 +70,7 @@ def test_the_description_names_statuses_bodies_and_security(spec):
     start = paths["/api/v1/sessions"]["post"]
     assert start["requestBody"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/StartSessionRequest"}
-    assert set(start["responses"]) == {"202", "400", "401", "409", "500"}
+    assert set(start["responses"]) == {"202", "400", "401", "409", "411", "413", "415", "500"}
     assert set(paths["/api/v1/sessions/{session_id}/cancel"]["post"]["responses"]) == {
         "202", "400", "401", "404", "409", "500"}
     assert set(paths["/api/v1/sessions/current"]["get"]["responses"]) >= {"200", "404"}
