@@ -61,7 +61,8 @@ def sim(simulator):
 # Accounts of the simulator's company, for items created in the WMS (the push needs them)
 SIM_ACCOUNTS = {"QBSYNC_DEFAULT_INCOME_ACCOUNT": "Sales:Merchandise",
                 "QBSYNC_DEFAULT_COGS_ACCOUNT": "Cost of Goods Sold",
-                "QBSYNC_DEFAULT_ASSET_ACCOUNT": "Inventory Asset"}
+                "QBSYNC_DEFAULT_ASSET_ACCOUNT": "Inventory Asset",
+                "QBSYNC_ADJUSTMENT_ACCOUNT": "Inventory Adjustments"}
 
 
 def sim_config(server, **extra):

@@ -16,6 +16,7 @@ from tests.sync.conftest import objects_by_name, sync
 from webapp.extensions import db
 from webapp.models import (
     Customer,
+    InventoryAdjustment,
     Item,
     PurchaseOrder,
     SalesOrder,
@@ -355,3 +356,52 @@ def test_a_change_quickbooks_has_no_place_for_costs_no_request_and_says_so(sync_
     [local] = db.session.scalars(select(Item).where(Item.qb_id == service["id"]))
     assert local.wms_pending is False and "purchase_cost" in local.push_error
     assert local.purchase_cost == Decimal("3.00")  # the WMS keeps its value
+
+
+def test_an_adjustment_made_in_the_wms_moves_stock_on_both_sides_once(sync_app, qb, sim):
+    """+7 counted into the WMS as an adjustment while QuickBooks invoices 2 of the item: both
+    moves land on both sides, each once, and the next sync moves nothing."""
+    everything = ["customer", "item", "invoice", "inventory_adjustment"]
+    sync(everything)
+    stocked = first(qb, "inventory-items")
+    item = db.session.scalar(select(Item).where(Item.qb_id == stocked["id"]))
+    opening = item.quantity_on_hand
+    adjustment = wms("INSERT INTO wms_inventory_adjustment (transaction_date, memo, is_active)"
+                     " VALUES (:d, 'receipt found', true)", d=date.today().isoformat())
+    wms("INSERT INTO wms_inventory_adjustment_line (inventory_adjustment_id, position, item_id,"
+        " quantity_difference) VALUES (:a, 0, :i, 7)", a=adjustment, i=item.id)
+    customer = first(qb, "customers", parent=None)
+    sim.edits({"create": {"resource": "invoices", "fields": {
+        "customerId": customer["id"], "transactionDate": date.today().isoformat(),
+        "lines": [{"itemId": stocked["id"], "quantity": 2, "rate": "1.00"}]}}})
+    doc = sync(everything)
+    assert objects_by_name(doc)["inventory_adjustment"]["pushed"] == 1
+    created = row(InventoryAdjustment, adjustment)
+    record = read(qb, "inventory-adjustments", created.qb_id)
+    assert record["memo"] == "receipt found (from the WMS)"
+    assert record["account"]["fullName"] == "Inventory Adjustments"
+    assert [line["quantityDifference"] for line in record["lines"]] == [7]
+    expected = opening + 7 - 2
+    assert Decimal(str(read(qb, "inventory-items", stocked["id"])["quantityOnHand"])) == expected
+    assert row(Item, item.id).quantity_on_hand == expected
+    again = objects_by_name(sync(everything))
+    assert sum(o["pushed"] + o["updated"] for o in again.values()) == 0
+    assert row(Item, item.id).quantity_on_hand == expected
+
+
+def test_an_adjustment_quickbooks_refuses_is_one_error_and_the_others_go(sync_app, qb, sim):
+    sync(["item", "inventory_adjustment"])
+    service = db.session.scalar(select(Item.id).where(Item.item_type == "service"))
+    stocked = db.session.scalar(select(Item.id).where(Item.item_type == "inventory"))
+    ids = []
+    for item_id in (service, stocked):
+        ids.append(wms("INSERT INTO wms_inventory_adjustment (transaction_date, is_active)"
+                       " VALUES (:d, true)", d=date.today().isoformat()))
+        wms("INSERT INTO wms_inventory_adjustment_line (inventory_adjustment_id, position,"
+            " item_id, quantity_difference) VALUES (:a, 0, :i, 3)", a=ids[-1], i=item_id)
+    doc = sync(["item", "inventory_adjustment"])
+    assert doc["error_count"] == 1
+    [error] = db.session.scalars(select(SyncError))
+    assert error.local_id == ids[0] and error.phase == "push"
+    assert row(InventoryAdjustment, ids[0]).qb_id is None
+    assert row(InventoryAdjustment, ids[1]).qb_id is not None

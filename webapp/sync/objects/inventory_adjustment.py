@@ -1,6 +1,9 @@
 """Inventory adjustments with their lines, both ways (quantities combine as net changes).
 
-QuickBooks does not paginate them, so the engine always reads them in date windows.
+QuickBooks does not paginate them, so the engine always reads them in date windows. An
+adjustment created in the WMS is created in QuickBooks with the same quantity differences
+(`adjustQuantity.quantityDifference`); its value difference is QuickBooks' (from the item's
+average cost). Serial and lot numbers are not sent.
 """
 
 from webapp.models.wms import InventoryAdjustment, InventoryAdjustmentLine
@@ -20,7 +23,7 @@ class InventoryAdjustmentSync(SyncObject):
     deleted_types = {"inventory-adjustments": "inventory_adjustment"}
     fields = {
         **HEADER_FIELDS,
-        "account_qb_id": Text("account.id"),
+        "account_qb_id": Text("account.id", write=False),
         "account_name": RefName("account"),
     }
     refs = (Ref("customer", target="customer", column="customer_id",
@@ -28,9 +31,10 @@ class InventoryAdjustmentSync(SyncObject):
     line_model = InventoryAdjustmentLine
     line_parent = "inventory_adjustment_id"
     line_fields = {
-        "quantity_difference": Number("quantityDifference"),
-        "value_difference": Number("valueDifference", places=2),
-        "serial_number": Text("serialNumber"),
-        "lot_number": Text("lotNumber"),
+        "quantity_difference": Number("quantityDifference",
+                                      write="adjustQuantity.quantityDifference"),
+        "value_difference": Number("valueDifference", places=2, write=False),
+        "serial_number": Text("serialNumber", write=False),
+        "lot_number": Text("lotNumber", write=False),
     }
     line_refs = (LINE_ITEM,)

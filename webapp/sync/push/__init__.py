@@ -26,9 +26,9 @@ from sqlalchemy import and_, or_, select, update
 from webapp.extensions import db
 from webapp.models.sync import ERROR, PUSHED_CREATED, PUSHED_UPDATED, SyncError
 from webapp.sync import ledger, views
-from webapp.sync.base import LIST, TRANSACTION
+from webapp.sync.base import ADJUSTMENT
 from webapp.sync.conductor import RECORD, QuickBooksError
-from webapp.sync.push import bodies
+from webapp.sync.push import bodies, stock
 from webapp.sync.push.creates import find_created, name_holder
 from webapp.sync.writer import number_lines
 
@@ -43,7 +43,7 @@ MESSAGE_MAX = 2000
 def push_object(ctx: PullContext) -> None:
     """Send the object's pending rows; resumable (a pushed row is no longer pending)."""
     obj = ctx.obj
-    if obj.direction != "both" or obj.kind not in (LIST, TRANSACTION):
+    if obj.direction != "both":
         return
     table = obj.model.__table__
     failed = set(ctx.checkpoint.get("push_failed") or ())
@@ -109,8 +109,14 @@ class Pusher:
         obj = self.obj
         changed, lines_changed = views.wms_changed(obj, row, lines, qb_ids)
         columns = changed - obj.computed
+        if obj.kind == ADJUSTMENT and (columns or lines_changed):
+            # A move QuickBooks has is changed there; a further WMS move is a new adjustment.
+            self._set(row["id"], wms_pending=False, push_error=(
+                "an adjustment already in QuickBooks is not changed from the WMS: enter the"
+                " further move as a new adjustment"))
+            return
         if not columns and not lines_changed:
-            # Nothing to update; stock the WMS moved goes as an adjustment, not a field.
+            # Nothing to update; stock the WMS moved stays its pending difference.
             self._set(row["id"], wms_pending=bool(changed & obj.net_change), push_error=None)
             return
         body: dict[str, Any] = {"revisionNumber": row["qb_revision"]}
@@ -161,11 +167,11 @@ class Pusher:
         else:  # an earlier attempt may have created it: look before creating again
             found = find_created(self.qb, obj, row, qb_ids)
             if found is not None:
-                self._adopt(row, lines, found, PUSHED_CREATED, ["created"], sent_lines=True)
+                self._created(row, lines, found)
                 return
         columns = set(obj.write_fields(row)) | {ref.qb_column for ref in obj.refs}
         body = bodies.header(obj, row, columns, qb_ids, self.names, create=True)
-        self._defaults(row, body)
+        self._defaults(row, lines, body)
         if obj.line_model is not None:
             body["lines"] = bodies.lines(obj, lines, qb_ids, self.names, create=True)
         try:
@@ -184,12 +190,20 @@ class Pusher:
                 raise  # nothing was created: the object is retried, and looks again first
         else:
             found = record
-        self._adopt(row, lines, found, PUSHED_CREATED, ["created"], sent_lines=True)
+        self._created(row, lines, found)
 
-    def _defaults(self, row, body: dict) -> None:
+    def _created(self, row, lines, record: dict) -> None:
+        self._adopt(row, lines, record, PUSHED_CREATED, ["created"], sent_lines=True)
+        if self.obj.kind == ADJUSTMENT:
+            stock.moved_by_us(lines)
+
+    def _defaults(self, row, lines, body: dict) -> None:
         """What QuickBooks requires on create that the WMS may not say: an item's accounts,
         from settings (by name) — an inventory item's income, COGS and asset accounts, the
         other kinds' posting (or income and expense) account."""
+        if self.obj.kind == ADJUSTMENT:
+            stock.adjustment_defaults(self.ctx, row, lines, body, self.names)
+            return
         if self.obj.name != "item":
             return
         income, cogs = "QBSYNC_DEFAULT_INCOME_ACCOUNT", "QBSYNC_DEFAULT_COGS_ACCOUNT"

@@ -12,9 +12,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from webapp.sync.base import LIST
+from webapp.sync.base import ADJUSTMENT, LIST
 from webapp.sync.conductor import RECORD, QuickBooksError
-from webapp.sync.push.bodies import qb_id_of
+from webapp.sync.push.bodies import Waiting, qb_id_of
 
 if TYPE_CHECKING:
     from webapp.sync.base import SyncObject
@@ -46,12 +46,15 @@ def find_created(qb: QuickBooks, obj: type[SyncObject], row, qb_ids: dict) -> di
         party = next(iter(obj.refs))
         try:
             party_id = qb_id_of(party, row, qb_ids)
-        except Exception:  # noqa: BLE001 - a party not in QuickBooks: nothing was created
+        except Waiting:  # a party not in QuickBooks: nothing can have been created
             return None
         day = row["transaction_date"]
-        params = {f"{party.target}Ids": [party_id], "limit": 150,
-                  "transactionDateFrom": (day - timedelta(days=1)).isoformat(),
+        params = {"transactionDateFrom": (day - timedelta(days=1)).isoformat(),
                   "transactionDateTo": (day + timedelta(days=1)).isoformat()}
+        if party_id is not None:  # an inventory adjustment may name no customer
+            params[f"{party.target}Ids"] = [party_id]
+        if obj.kind != ADJUSTMENT:  # adjustments are not paginated
+            params["limit"] = 150
         candidates = qb.list_all(resource, params)
     return next((r for r in candidates if isinstance(r, dict)
                  and str(r.get("externalId") or "").lower() == external_id.lower()), None)
