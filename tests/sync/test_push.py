@@ -405,3 +405,18 @@ def test_an_adjustment_quickbooks_refuses_is_one_error_and_the_others_go(sync_ap
     assert error.local_id == ids[0] and error.phase == "push"
     assert row(InventoryAdjustment, ids[0]).qb_id is None
     assert row(InventoryAdjustment, ids[1]).qb_id is not None
+
+
+def test_a_change_inside_a_line_group_is_not_sent_and_not_tried_again(sync_app, qb, sim):
+    sync(["sales_order"])
+    order = next(o for o in qb.list_page("sales-orders", {"limit": 150})["data"]
+                 if o["lineGroups"])
+    header = db.session.scalar(select(SalesOrder.id).where(SalesOrder.qb_id == order["id"]))
+    wms("UPDATE wms_sales_order_line SET description = 'inside a group' WHERE"
+        " sales_order_id = :h AND group_qb_line_id IS NOT NULL", h=header)
+    before = sim.stats()["requests"]
+    sync(["sales_order"])
+    after = sim.stats()["requests"]
+    assert not any(after[k] - before.get(k, 0) for k in after if k.startswith("POST"))
+    local = row(SalesOrder, header)
+    assert local.wms_pending is False and "line groups" in local.push_error

@@ -170,6 +170,16 @@ def wms_changed(obj: type[SyncObject], row: Mapping, lines: list[Mapping] | None
     return changed, lines_changed
 
 
+def plain_lines_changed(obj: type[SyncObject], row: Mapping, lines: list[Mapping],
+                        qb_ids: Mapping) -> bool:
+    """Whether the WMS changed the lines that are not in a line group (what a push sends)."""
+    def plain(held: list[dict]) -> list[dict]:
+        return [x for x in held if not x["is_line_group"] and not x["group_qb_line_id"]]
+
+    return not same_lines(plain(base_lines(obj, row.get("sync_base"))),
+                          plain(row_lines(obj, lines, qb_ids)), obj.line_computed)
+
+
 def same_lines(a: list[dict], b: list[dict], computed: frozenset[str]) -> bool:
     if len(a) != len(b):
         return False

@@ -115,9 +115,13 @@ class Pusher:
                 "an adjustment already in QuickBooks is not changed from the WMS: enter the"
                 " further move as a new adjustment"))
             return
+        unsent = None
+        if lines_changed and not views.plain_lines_changed(obj, row, lines, qb_ids):
+            lines_changed = False  # only inside line groups, which are left as QuickBooks has
+            unsent = "changes inside line groups are not sent to QuickBooks"
         if not columns and not lines_changed:
             # Nothing to update; stock the WMS moved stays its pending difference.
-            self._set(row["id"], wms_pending=bool(changed & obj.net_change), push_error=None)
+            self._set(row["id"], wms_pending=bool(changed & obj.net_change), push_error=unsent)
             return
         body: dict[str, Any] = {"revisionNumber": row["qb_revision"]}
         body.update(bodies.header(obj, row, columns, qb_ids, self.names, create=False))
