@@ -420,3 +420,22 @@ def test_a_change_inside_a_line_group_is_not_sent_and_not_tried_again(sync_app, 
     assert not any(after[k] - before.get(k, 0) for k in after if k.startswith("POST"))
     local = row(SalesOrder, header)
     assert local.wms_pending is False and "line groups" in local.push_error
+
+
+def test_a_cancel_lands_between_two_writes_and_the_next_sync_sends_the_rest(sync_app, qb, sim):
+    sync(["customer"])
+    created = [wms("INSERT INTO wms_customer (name, full_name, sublevel, is_active) VALUES"
+                   " (:n, :n, 0, true)", n=f"Cancelled Push {n}") for n in range(5)]
+    pushed_before_cancel = []
+
+    def cancel_after_the_first_write(run):
+        if run.pushed and not pushed_before_cancel:
+            pushed_before_cancel.append(run.pushed)
+            manager.cancel_session(run.session_id)
+
+    doc = sync(["customer"], expect="cancelled", on_progress=cancel_after_the_first_write)
+    assert objects_by_name(doc)["customer"]["pushed"] == 1
+    assert sum(row(Customer, i).qb_id is not None for i in created) == 1
+    doc = sync(["customer"])
+    assert objects_by_name(doc)["customer"]["pushed"] == 4
+    assert all(row(Customer, i).qb_id is not None for i in created)
