@@ -77,6 +77,8 @@
   const api = {
     get: (url) => request("GET", url),
     post: (url, body) => request("POST", url, body),
+    patch: (url, body) => request("PATCH", url, body),
+    delete: (url) => request("DELETE", url),
   };
 
   // --- formatting ---------------------------------------------------------------------------

@@ -20,6 +20,11 @@ document.addEventListener("alpine:init", () => {
     errorsLoaded: false,
     _timer: null,
     _errorCount: null,
+    conflicts: [],
+    conflictsNext: null,
+    conflictsLoaded: false,
+    conflictsAlert: "",
+    _conflictCount: null,
 
     async init() {
       this.sessionId = Number(this.$el.dataset.sessionId);
@@ -52,6 +57,11 @@ document.addEventListener("alpine:init", () => {
           this._errorCount = doc.error_count;
           await this.loadErrors();
         }
+        const conflicts = (doc.objects || []).reduce((sum, run) => sum + (run.conflicts || 0), 0);
+        if (conflicts !== this._conflictCount || !active) {
+          this._conflictCount = conflicts;
+          await this.loadConflicts(false);
+        }
       } catch (error) {
         this.alert = error.message;
       }
@@ -75,6 +85,27 @@ document.addEventListener("alpine:init", () => {
       }
     },
 
+    async loadConflicts(more) {
+      const cursor = more ? this.conflictsNext : null;
+      const query = `limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`;
+      try {
+        const page = await q.api.get(`/api/v1/sessions/${this.sessionId}/conflicts?${query}`);
+        const offset = more ? this.conflicts.length : 0;
+        const rows = page.conflicts.map((c, i) => q.views.conflict(c, this.names, offset + i));
+        this.conflicts = more ? this.conflicts.concat(rows) : rows;
+        this.conflictsNext = page.next_cursor;
+        this.conflictsAlert = "";
+      } catch (error) {
+        this.conflictsAlert = `The conflicts could not be loaded: ${error.message}`;
+      } finally {
+        this.conflictsLoaded = true;
+      }
+    },
+
+    moreConflicts() {
+      return this.loadConflicts(true);
+    },
+
     nextErrors() {
       if (!this.errorsNext) return null;
       this.errorCursors.push(this.errorsNext);
@@ -88,6 +119,11 @@ document.addEventListener("alpine:init", () => {
     },
 
     get hasAlert() { return this.alert !== ""; },
+    get hasConflicts() { return this.conflicts.length > 0; },
+    get noConflicts() { return this.conflictsLoaded && this.conflicts.length === 0 && this.conflictsAlert === ""; },
+    get hasConflictsAlert() { return this.conflictsAlert !== ""; },
+    get hasMoreConflicts() { return this.conflictsNext !== null; },
+    get isOneRecord() { return Boolean(this.session && this.session.oneRecord); },
     get hasErrorsAlert() { return this.errorsAlert !== ""; },
     get hasErrorRows() { return this.errors.length > 0; },
     get hasErrorPager() { return this.errors.length > 0 || this.errorCursors.length > 1; },

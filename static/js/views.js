@@ -158,6 +158,10 @@
         : (doc.status === "running" ? "progress-bar progress-bar-striped progress-bar-animated"
           : (doc.status === "completed" ? "progress-bar bg-success" : "progress-bar")),
       objects: objects.map((run) => objectRow(run, names)),
+      oneRecord: Boolean(doc.only_record),
+      oneRecordText: doc.only_record
+        ? `This sync covered one record only (“Sync this record now”): ${displayName(names, doc.only_record.object)} #${doc.only_record.id}.` : "",
+      oneRecordHref: doc.only_record ? `/records/${doc.only_record.object}/${doc.only_record.id}` : "",
     };
   }
 
@@ -171,10 +175,36 @@
       phase: error.phase === "push" ? "Sending to QuickBooks" : "Reading from QuickBooks",
       code: error.code,
       message: error.message,
+      hasRecord: Boolean(error.local_id),
+      recordHref: error.local_id ? `/records/${error.object_type}/${error.local_id}` : "",
       at: fmt.dateTime(error.created_at),
       atIso: error.created_at || "",
     };
   }
 
-  window.qbsync.views = { session, syncError, displayName };
+  function valueText(value) {
+    return q.records ? q.records.valueText(value) : String(value);
+  }
+
+  /** One conflict of a session: the record, the field, both values, who won and why. */
+  function conflict(doc, names, index) {
+    const wms = doc.winner === "wms";
+    return {
+      key: `${doc.record_id}-${doc.field}-${index}`,
+      object: displayName(names, doc.object_type),
+      label: doc.record_label || (doc.record_id ? `#${doc.record_id}` : doc.qb_id || "—"),
+      hasRecord: Boolean(doc.record_id),
+      recordHref: doc.record_id ? `/records/${doc.object_type}/${doc.record_id}` : "",
+      field: (doc.field || "").replace(/_/g, " "),
+      wmsValue: valueText(doc.wms_value),
+      quickbooksValue: valueText(doc.quickbooks_value),
+      base: valueText(doc.base),
+      winner: wms ? "The warehouse won" : "QuickBooks won",
+      winnerClass: wms ? "badge text-bg-primary" : "badge text-bg-info",
+      rule: doc.rule,
+      at: fmt.dateTime(doc.created_at),
+    };
+  }
+
+  window.qbsync.views = { session, syncError, displayName, conflict };
 })();

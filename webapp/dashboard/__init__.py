@@ -40,3 +40,6 @@ def session_page(session_id: int):
         abort(404, description=f"There is no sync #{session_id}.")
     return render_template("dashboard/session.html", session_id=session_id, poll_ms=_poll_ms(),
                            page_size=ERROR_LOG_PAGE_SIZE)
+
+
+from webapp.dashboard import records  # noqa: E402,F401 - registers the records pages on bp
