@@ -114,6 +114,16 @@ def classify(error: Exception, *, cursor: bool = False) -> QuickBooksError:
     return QuickBooksError(FATAL, code, text, status)
 
 
+def records_of(answer: Any, resource: str) -> list[dict[str, Any]]:
+    """The records of a list answer (`data`), those that are objects; an answer without them
+    fails plainly (the same answer would come again: no retry)."""
+    data = answer.get("data") if isinstance(answer, dict) else None
+    if not isinstance(data, list):
+        raise QuickBooksError(FATAL, "bad_response",
+                              f"QuickBooks sent a list of {resource} without its records.")
+    return [record for record in data if isinstance(record, dict)]
+
+
 def _root_cause(error: BaseException) -> str:
     """The innermost cause's words ("Connection refused"), without errno's number."""
     while error.__cause__ is not None:
@@ -274,11 +284,11 @@ class QuickBooks:
         """Records by `ids=`, never retried inside the SDK: an id QuickBooks does not hold is
         answered with a 502 the SDK would send twice more, after a wait, to the same answer.
         (A transient failure is retried by the engine's caller, from the checkpoint.)"""
-        return self._call(self._strict, "get", resource, params=params)["data"]
+        return records_of(self._call(self._strict, "get", resource, params=params), resource)
 
     def list_all(self, resource: str, params: dict[str, Any]) -> list[dict[str, Any]]:
         """A non-paginated list (inventory adjustments, deleted objects, accounts)."""
-        return self._call(self._reader, "get", resource, params=params)["data"]
+        return records_of(self._call(self._reader, "get", resource, params=params), resource)
 
     def health_check(self) -> dict[str, Any]:
         return self._call(self._strict, "get", "health-check")

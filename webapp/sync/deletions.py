@@ -82,9 +82,9 @@ def _from_deleted_lists(ctx: PullContext, state: SyncState) -> int:
         # previous check, which is younger than that (else this would be an id comparison).
         floor = (utcnow() - MAX_LOOKBACK).astimezone(after.tzinfo)
         params["deletedAfter"] = max(after, floor).isoformat(timespec="seconds")
-    rows = ctx.qb.list_all(resource, params)
+    rows = _readable(ctx, obj, ctx.qb.list_all(resource, params))
     table = obj.model.__table__
-    gone = {row["id"] for row in rows}
+    gone = {row["id"] for row, _when in rows}
     if obj.kind == LIST and gone:
         # A list object made inactive is listed among the deleted ones too, yet it is still
         # in QuickBooks: only the ones it no longer knows by id are deleted.
@@ -94,7 +94,7 @@ def _from_deleted_lists(ctx: PullContext, state: SyncState) -> int:
         # per resource it is looked for in.
         resource_of = {kind: resource for resource, kind in obj.deleted_types.items()}
         by_resource: dict[str | None, list[str]] = {}
-        for row in rows:
+        for row, _when in rows:
             if row["id"] in held:
                 by_resource.setdefault(resource_of.get(row.get("listType")), []).append(row["id"])
         gone = set()
@@ -103,8 +103,7 @@ def _from_deleted_lists(ctx: PullContext, state: SyncState) -> int:
                                                (resource,) if resource else None))
     deleted = 0
     newest = None
-    for row in rows:
-        when = datetime.fromisoformat(row["deletedAt"])
+    for row, when in rows:
         newest = when if newest is None or when > newest else newest
         if row["id"] not in gone:
             continue
@@ -117,7 +116,34 @@ def _from_deleted_lists(ctx: PullContext, state: SyncState) -> int:
     if newest is not None:
         from webapp.sync.engine import _later
 
-        back = newest.timestamp() - OVERLAP_S
-        candidate = datetime.fromtimestamp(back, newest.tzinfo).isoformat(timespec="seconds")
+        try:
+            candidate = (newest - timedelta(seconds=OVERLAP_S)).isoformat(timespec="seconds")
+        except OverflowError:  # a deletion "at" the dawn of time: no watermark to take from it
+            return deleted
         state.deleted_watermark = _later(state.deleted_watermark, candidate)
     return deleted
+
+
+def _readable(ctx: PullContext, obj, rows: list[dict]) -> list[tuple[dict, datetime]]:
+    """(row, when it was deleted) of the deleted-list rows that can be read; one that cannot
+    (no id, an id longer than the WMS keeps, a `deletedAt` that is no time with its offset) is
+    a failed record of its own, and the rest are applied."""
+    readable = []
+    limit = obj.model.__table__.c.qb_id.type.length
+    for row in rows:
+        qb_id, stamp = row.get("id"), row.get("deletedAt")
+        try:
+            if not isinstance(qb_id, str) or not qb_id or len(qb_id) > limit:
+                raise ValueError("its id is missing or not one QuickBooks gives")
+            when = datetime.fromisoformat(stamp) if isinstance(stamp, str) else None
+            if when is None or when.tzinfo is None:
+                raise ValueError(f"its deletion time {str(stamp)[:40]!r} is not a time")
+        except ValueError as error:
+            shown = qb_id if isinstance(qb_id, str) and len(qb_id) <= limit else None
+            ctx.report_error(obj, {"id": shown}, "bad_deletion",
+                             f"QuickBooks listed a deleted {obj.display_name} record that "
+                             f"cannot be read ({error}); it was left as it is.",
+                             label=shown or "unknown")
+            continue
+        readable.append((row, when))
+    return readable

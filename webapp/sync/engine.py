@@ -125,10 +125,12 @@ class PullContext:
         """Log a record that could not be synced; `label` (else the record's own) names it.
         The error goes into the record's ledger too when the WMS has a row for it."""
         qb_id = record.get("id")
+        if not isinstance(qb_id, str) or len(qb_id) > SyncError.object_id.type.length:
+            qb_id = None  # not an id QuickBooks gives (said in the message)
         label = label or obj.label(record)
         db.session.add(SyncError(
             session_id=self.session.id, object_type=obj.name, object_id=qb_id,
-            record_label=label,
+            record_label=label[:SyncError.record_label.type.length] if label else label,
             phase="pull", code=code, message=message[:MESSAGE_MAX], retryable=retryable,
         ))
         self.session.error_count = (self.session.error_count or 0) + 1

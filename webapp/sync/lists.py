@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from webapp.extensions import db
 from webapp.sync.conductor import QuickBooksError
-from webapp.sync.paging import cursor_pages
+from webapp.sync.paging import cursor_pages, remaining_count
 from webapp.sync.pulls import FUTURE_SLACK, Batch, consume, restart_or_raise
 
 if TYPE_CHECKING:
@@ -63,7 +63,7 @@ def _name_pages(ctx: PullContext, cp: dict, index: int, resource: str, name_from
                 listed.update(r.get("id") for r in records)
                 count = None
                 if number == 0:
-                    count = len(records) + (page.get("remainingCount") or 0)
+                    count = len(records) + remaining_count(page)
                 if records:
                     name_from = records[-1].get(obj.name_path)
                 done = not page.get("nextCursor")

@@ -13,19 +13,70 @@ from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
-from webapp.sync.conductor import QuickBooks, Wire
+from webapp.sync.conductor import FATAL, QuickBooks, QuickBooksError, Wire, records_of
 
 PAGE_LIMIT = 150
 _DONE = object()
 
 
+# Pages in a row that may bring no record not seen earlier in the same listing.
+MAX_STALE_PAGES = 3
+# A listing may take this many times the pages its first page's counts allow, plus a few
+# (records added while it is read), before it is taken for one that never ends.
+PAGE_ALLOWANCE = 2
+PAGE_SLACK = 3
+ENDLESS = ("QuickBooks kept answering that there were more {resource} to read {why}, so the "
+           "sync stopped reading them. This is a fault on Conductor's side or in QuickBooks; "
+           "start the sync again later, and tell your administrator if it happens again.")
+
+
+def remaining_count(page: dict) -> int:
+    """`remainingCount` as a figure: a whole number of at least 0 (anything else is 0)."""
+    value = page.get("remainingCount")
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+        return 0
+    return max(int(min(value, 10**9)), 0)
+
+
+def page_records(page: Any, resource: str) -> list[dict]:
+    """A page's records; an answer that is no page at all fails the listing plainly."""
+    return records_of(page, resource)
+
+
+def _more(page: dict) -> bool:
+    return bool(page.get("nextCursor")) and page.get("hasMore", True) is not False
+
+
 def cursor_pages(qb: QuickBooks, resource: str, params: dict[str, Any]) -> Iterator[dict]:
-    """Every page of one list, following `nextCursor` (the SDK's paging, in raw JSON)."""
+    """Every page of one list, following `nextCursor` (the SDK's paging, in raw JSON).
+
+    A listing that does not end is ended here, with a plain reason: pages that keep saying
+    there is more while bringing nothing new, or more pages than the first page's counts allow.
+    (Conductor sends the same cursor with every page, so a repeated cursor says nothing.)
+    """
     params = {**params, "limit": PAGE_LIMIT}
     page = qb.list_page(resource, params)
+    records = page_records(page, resource)
+    page["data"] = records
+    allowed = PAGE_ALLOWANCE * -(-(len(records) + remaining_count(page)) // PAGE_LIMIT) + (
+        PAGE_SLACK)
+    seen = {r.get("id") for r in records}
+    pages, stale = 1, 0
     yield page
-    while page.get("nextCursor") and page.get("hasMore", True):
+    while _more(page):
+        if pages >= allowed:
+            raise QuickBooksError(FATAL, "endless_paging", ENDLESS.format(
+                resource=resource, why=f"after {pages} pages, more than it had counted"))
         page = qb.list_page(resource, params, cursor=page["nextCursor"])
+        records = page_records(page, resource)
+        page["data"] = records
+        pages += 1
+        fresh = {r.get("id") for r in records} - seen
+        seen |= fresh
+        stale = 0 if fresh else stale + 1
+        if stale >= MAX_STALE_PAGES and _more(page):
+            raise QuickBooksError(FATAL, "endless_paging", ENDLESS.format(
+                resource=resource, why=f"while {stale} pages in a row brought nothing new"))
         yield page
 
 

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from webapp.models.types import utcnow
 from webapp.sync import rewind
 from webapp.sync.conductor import CURSOR, QuickBooksError
-from webapp.sync.paging import PAGE_LIMIT, Prefetcher, cursor_pages
+from webapp.sync.paging import PAGE_LIMIT, Prefetcher, cursor_pages, remaining_count
 
 if TYPE_CHECKING:
     from webapp.sync.engine import PullContext
@@ -111,7 +111,7 @@ def _transaction_batches(ctx: PullContext, cp: dict) -> Iterator[Batch]:
             try:
                 pages = cursor_pages(ctx.qb, resource, params)
                 first = next(pages)
-                count = len(first["data"]) + (first.get("remainingCount") or 0)
+                count = len(first["data"]) + remaining_count(first)
                 known = None if restarts else count  # a restart re-reads: keep the total
                 if count > limit:
                     _start_windows(cp, first["data"], count, WINDOW_TARGET)
@@ -191,7 +191,7 @@ def _paged_window(ctx: PullContext, params: dict[str, Any]) -> Iterator[tuple[li
     for number, page in enumerate(
         cursor_pages(ctx.qb, resource, {**params, "includeLineItems": True, **ctx.obj.list_params})
     ):
-        count = len(page["data"]) + (page.get("remainingCount") or 0) if number == 0 else None
+        count = len(page["data"]) + remaining_count(page) if number == 0 else None
         yield page["data"], count
 
 

@@ -17,14 +17,17 @@ resources that had more than one page.
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
 from webapp.extensions import db
 from webapp.sync.base import LIST
-from webapp.sync.conductor import NOT_FOUND_CODES, QuickBooks, QuickBooksError
+from webapp.sync.conductor import NOT_FOUND_CODES, QuickBooks, QuickBooksError, records_of
 from webapp.sync.paging import PAGE_LIMIT
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from webapp.sync.writer import PageWriter
@@ -131,7 +134,7 @@ class RefResolver:
                 resource = max(candidates, key=lambda r: sum(p == [r] for p in places))
             pending.remove(resource)
             page = self.qb.list_page(resource, {"limit": PAGE_LIMIT, **self._params[resource]})
-            listed = {r["id"] for r in page["data"] if isinstance(r.get("id"), str)}
+            listed = {r["id"] for r in records_of(page, resource) if isinstance(r.get("id"), str)}
             held.update(listed)
             missing -= listed
             if page.get("hasMore"):
@@ -179,7 +182,7 @@ class RefResolver:
     def _split(self, resource: str, ids: list[str], found: list[dict], unknown: list[str]):
         try:
             params = {"ids": ids, **self._params.get(resource, {})}
-            found.extend(self.qb.lookup(resource, params))
+            found.extend(_asked_for(resource, ids, self.qb.lookup(resource, params)))
         except QuickBooksError as error:
             # Only "not found" says which ids QuickBooks lacks; any other failure (throttling,
             # QuickBooks closed) says nothing of them, and must not make them look deleted.
@@ -191,3 +194,15 @@ class RefResolver:
             half = len(ids) // 2
             self._split(resource, ids[:half], found, unknown)
             self._split(resource, ids[half:], found, unknown)
+
+
+def _asked_for(resource: str, ids: list[str], records: list[dict]) -> list[dict]:
+    """The records of a lookup by id that were asked for; any other is ignored (never written
+    as if asked: it may be a record of another kind, or none QuickBooks holds), and logged."""
+    wanted = set(ids)
+    kept = [r for r in records if r.get("id") in wanted]
+    if len(kept) != len(records):
+        others = [str(r.get("id"))[:40] for r in records if r.get("id") not in wanted]
+        log.warning("a lookup of %d %s by id answered %d record(s) not asked for, ignored: %s",
+                    len(ids), resource, len(others), ", ".join(others[:10]))
+    return kept

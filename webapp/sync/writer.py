@@ -103,6 +103,48 @@ def number_lines(obj, header_id: int, record: dict) -> None:
                                .values(qb_line_id=qb_line.get("id")))
 
 
+_LENGTHS: dict[str, dict[str, int]] = {}
+
+
+def _lengths(table) -> dict[str, int]:
+    """{column: the most characters it holds} of a table's text columns."""
+    held = _LENGTHS.get(table.name)
+    if held is None:
+        held = _LENGTHS[table.name] = {
+            column.name: column.type.length for column in table.c
+            if isinstance(getattr(column.type, "length", None), int)}
+    return held
+
+
+def _check_fits(table, *groups: dict, what: str = "") -> None:
+    """A value the column cannot hold fails the record alone, identically on SQLite (which
+    would store it) and PostgreSQL (which would fail the whole page): text longer than the
+    column, or holding a NUL character (PostgreSQL stores none, in text or JSON)."""
+    lengths = _lengths(table)
+    for values in groups:
+        for column, value in values.items():
+            if value.__class__ is not str:
+                if isinstance(value, dict | list) and _holds_nul(value):
+                    raise MappingError(f"{what}{column} holds a NUL character")
+                continue
+            limit = lengths.get(column)
+            if limit is not None and len(value) > limit:
+                raise MappingError(f"{what}{column} is longer than the {limit} characters the "
+                                   "WMS keeps")
+            if "\x00" in value:
+                raise MappingError(f"{what}{column} holds a NUL character")
+
+
+def _holds_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(v) for v in value)
+    return False
+
+
 class PageWriter:
     """Writes pages of one object; `errors` is where failed records are reported."""
 
@@ -133,6 +175,12 @@ class PageWriter:
         values, base = obj.to_local(record, resource)
         refs = {ref: ref.qb_id(record) for ref in obj.refs}
         lines = obj.lines_to_local(record)
+        _check_fits(obj.model.__table__, values, {ref.qb_column: v for ref, v in refs.items()})
+        if obj.line_model is not None:
+            line_table = obj.line_model.__table__
+            for line_values, _, line_refs in lines:
+                _check_fits(line_table, line_values,
+                            {ref.qb_column: v for ref, v in line_refs.items()}, what="a line's ")
         for ref, qb_id in refs.items():
             base[ref.qb_column] = qb_id
         if obj.line_model is not None:
@@ -173,6 +221,9 @@ class PageWriter:
             try:
                 if not isinstance(qb_id, str) or not qb_id:
                     raise MappingError("the record has no id")
+                if len(qb_id) > table.c.qb_id.type.length or "\x00" in qb_id:
+                    raise MappingError(f"its id is longer than the {table.c.qb_id.type.length}"
+                                       " characters QuickBooks ids have")
                 updated = obj.updated_at(record)
             except MappingError as error:
                 self._mapping_failed(obj, record, error, result)
