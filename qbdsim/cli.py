@@ -127,7 +127,7 @@ def serve(
     click.echo(f"  {read_a_customer(server)}")
     click.echo(
         f"Control endpoints (no authentication): {server.url}/_sim/stats, /_sim/counts, "
-        "/_sim/reset, /_sim/faults, /_sim/edits"
+        "/_sim/reset, /_sim/faults, /_sim/answers, /_sim/edits"
     )
     click.echo("Press Ctrl+C to stop.")
     server.serve_forever()

@@ -1,4 +1,5 @@
-"""``/_sim/``: statistics, counts, reset, fault settings and QuickBooks-user edits.
+"""``/_sim/``: statistics, counts, reset, fault settings, scripted answers and QuickBooks-user
+edits.
 
 No authentication (the server binds to 127.0.0.1); requests here are not counted, not delayed,
 not faulted and do not wait for QuickBooks — only for the data lock. An unsafe request must say
@@ -87,6 +88,18 @@ def faults():
 def current_faults():
     """The current fault settings."""
     return jsonify(_sim().faults.as_dict())
+
+
+@bp.post("/answers")
+def answers():
+    """Queue scripted answers for the next Conductor requests (see ``qbdsim.scripted``)."""
+    return jsonify({"pending": _sim().script.load(_json_object())})
+
+
+@bp.get("/answers")
+def pending_answers():
+    """The scripted answers not given yet."""
+    return jsonify({"answers": _sim().script.pending()})
 
 
 @bp.post("/edits")

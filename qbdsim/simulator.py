@@ -14,6 +14,7 @@ from qbdsim.errors import qb_not_running
 from qbdsim.faults import Faults
 from qbdsim.generate import generate_company
 from qbdsim.paging import Cursors
+from qbdsim.scripted import Script
 
 
 class Simulator:
@@ -28,6 +29,7 @@ class Simulator:
         self.config = config
         self.faults = Faults.from_config(config)
         self.cursors = Cursors(config.cursor_ttl_s)
+        self.script = Script()  # answers given in turn before any fault or work (/_sim/answers)
         self.company = generate_company(config)
         self.rng = random.Random(config.seed ^ 0x5EED)
         self.edit_rng = random.Random(config.seed ^ 0xED17)
@@ -61,6 +63,7 @@ class Simulator:
             self.faults = Faults.from_config(config)
             self.cursors.ttl_s = self.faults.cursor_ttl_s
             self.cursors.clear()
+            self.script.clear()
             self.rng = random.Random(config.seed ^ 0x5EED)
             self.edit_rng = random.Random(config.seed ^ 0xED17)
         with self._stats_lock:
@@ -91,10 +94,11 @@ class Simulator:
 
     @contextmanager
     def quickbooks(self, write: bool = False):
-        """Hold QuickBooks for one request: closed -> error at once; else faults, the work,
-        and the latency: a request takes the configured latency in all, its own work
-        included, as a QuickBooks request's time is QuickBooks' work. Lowering the latency
-        also cuts short a request waiting out a longer one.
+        """Hold QuickBooks for one request: closed -> error at once; else the next scripted
+        answer (qbdsim.scripted) or faults, the work, and the latency: a request takes the
+        configured latency in all, its own work included, as a QuickBooks request's time is
+        QuickBooks' work. Lowering the latency also cuts short a request waiting out a longer
+        one.
 
         A ``write`` (create, update) may have its answer lost (``lost_response_rate``): the
         work is done and kept, then the request fails after the same wait. A write QuickBooks
@@ -108,6 +112,11 @@ class Simulator:
                 if not self.faults.qb_running:
                     raise qb_not_running()
                 delay = self.faults.delay_s(self.rng)
+                scripted = self.script.take()
+                if isinstance(scripted, float):
+                    delay = scripted
+                elif scripted is not None:
+                    raise scripted
                 error = self.faults.roll(self.rng)
                 if error is not None:
                     raise error
