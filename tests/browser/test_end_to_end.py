@@ -13,10 +13,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from actors import embedded
+from qbdsim.testing import SimHttp, conductor_client, running_simulator
 from tests.browser.conftest import open_page, screenshot, serve
-
-pytest.importorskip("actors.embedded", reason="the workers package has not landed")
-from qbdsim.testing import SimHttp, conductor_client, running_simulator  # noqa: E402
 
 SIM_KEY, SIM_END_USER = "sk_sim_qbsync_local", "end_usr_qbsim_local"
 SIM_SIZE = 3000  # 450 customers: three pages of 150, so the customer bar has steps to show
@@ -49,8 +48,6 @@ def simulator():
 
 @pytest.fixture
 def live_sim(tmp_path, simulator):
-    from actors import embedded
-
     live = serve(tmp_path, CONDUCTOR_BASE_URL=simulator.base_url, CONDUCTOR_SECRET_KEY=SIM_KEY,
                  CONDUCTOR_END_USER_ID=SIM_END_USER, QBSYNC_EMBEDDED_WORKER=True)
     yield live
