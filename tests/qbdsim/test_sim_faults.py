@@ -87,21 +87,23 @@ def test_latency_is_applied_to_conductor_requests_only(server, wire):
     started = time.perf_counter()
     assert wire.get("health-check").status_code == 200
     assert time.perf_counter() - started >= 0.15
-    # while a slow QuickBooks request holds the company, the control endpoints still answer
-    wire.sim("POST", "faults", {"latency_ms": 1500})
+    # while a slow QuickBooks request holds the company (for a minute, unless the latency is
+    # lowered), the control endpoints still answer
+    wire.sim("POST", "faults", {"latency_ms": 60_000})
     slow = SimHttp(server)
     in_flight = threading.Thread(target=slow.get, args=("health-check",))
     in_flight.start()
     try:
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + 10
         while server.simulator.in_flight == 0 and time.monotonic() < deadline:
             time.sleep(0.01)  # until the request holds QuickBooks (a state, not work to join)
-        started = time.perf_counter()
+        assert server.simulator.in_flight == 1
         assert wire.sim("GET", "counts").status_code == 200
         assert wire.sim("GET", "stats").status_code == 200
-        assert server.simulator.in_flight == 1  # answered while QuickBooks was still busy
-        assert time.perf_counter() - started < 1.0
+        # answered while QuickBooks was still busy with that request
+        assert server.simulator.in_flight == 1 and in_flight.is_alive()
     finally:
+        wire.sim("POST", "faults", {"latency_ms": 0})  # cuts the waiting request short
         in_flight.join()
         slow.close()
 
@@ -172,12 +174,11 @@ def test_concurrent_requests_are_answered_one_at_a_time():
         assert statuses == [200] * 4
         # the four requests were in the server together...
         assert server.simulator.peak_received >= 2
-        # ...yet QuickBooks held one at a time: 4 x 100 ms of latency cannot overlap
+        # ...yet QuickBooks held one at a time (the simulator's own count of requests inside
+        # it), so 4 x 100 ms of latency took at least 400 ms (a lower bound: a busy machine
+        # only makes it longer)
         assert server.simulator.peak_in_flight == 1
-        finished.sort()
-        assert finished[-1] - started >= 0.4
-        gaps = [later - earlier for earlier, later in zip(finished, finished[1:], strict=False)]
-        assert min(gaps) >= 0.08
+        assert max(finished) - started >= 0.4
 
 
 def test_fault_settings_are_validated(wire):

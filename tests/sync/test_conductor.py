@@ -2,6 +2,7 @@
 
 import ctypes
 import json
+import sys
 import threading
 import time
 
@@ -146,8 +147,9 @@ def test_the_wire_tells_when_a_request_has_left_before_its_answer_comes(simulato
 
 
 def test_a_time_limit_lands_while_waiting_for_the_company_file(simulator, sim):
-    # Given one thread's request holding the company file: QuickBooks takes 3 s to answer
-    sim.faults(latency_ms=3000)
+    # Given one thread's request holding the company file: QuickBooks takes 8 s to answer
+    # (cut short below, once the test has seen what it needs)
+    sim.faults(latency_ms=8000)
     first, second = _client(simulator), _client(simulator)  # one company file: one turn
     holder = threading.Thread(target=first.health_check)
     holder.start()
@@ -167,7 +169,7 @@ def test_a_time_limit_lands_while_waiting_for_the_company_file(simulator, sim):
 
     thread = threading.Thread(target=waiter)
     thread.start()
-    time.sleep(0.2)
+    _until_waiting_for_its_turn(thread)
     ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread.ident),
                                                ctypes.py_object(TimeLimitExceeded))
     thread.join(timeout=10)
@@ -182,6 +184,20 @@ def test_a_time_limit_lands_while_waiting_for_the_company_file(simulator, sim):
     assert ended[-1][0] == "next" and ended[-1][1]["status"] == "ok"
     first.close()
     second.close()
+
+
+def _until_waiting_for_its_turn(thread: threading.Thread) -> None:
+    """Until `thread` is inside QuickBooks._send, waiting for the company file's lock (its
+    own stack says so: no guess at how long getting there takes)."""
+    deadline = time.monotonic() + 10
+    while True:
+        frame = sys._current_frames().get(thread.ident)
+        while frame is not None and frame.f_code.co_name != "_send":
+            frame = frame.f_back
+        if frame is not None:
+            return
+        assert time.monotonic() < deadline, "the thread never reached the wait for its turn"
+        time.sleep(0.01)
 
 
 def test_a_closed_client_sends_nothing_and_reports_nothing(simulator, sim):
