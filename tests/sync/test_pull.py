@@ -63,6 +63,8 @@ def test_full_sync_copies_fields_and_lines_exactly(any_sync_app, sim, any_qb):
     qb = any_qb
     sync()
     customers = qb.list_page("customers", {"status": "all", "limit": 40})["data"]
+    assert len(customers) == 40  # the loop below checks something
+    assert any(r["parent"] for r in customers) and any(r["billingAddress"] for r in customers)
     for record in customers:
         row = db.session.scalar(select(Customer).where(Customer.qb_id == record["id"]))
         assert row.full_name == record["fullName"] and row.name == record["name"]
@@ -77,6 +79,7 @@ def test_full_sync_copies_fields_and_lines_exactly(any_sync_app, sim, any_qb):
         if record["billingAddress"]:
             assert row.billing_address.get("city") == record["billingAddress"]["city"]
     orders = qb.list_page("sales-orders", {"limit": 25})["data"]
+    assert len(orders) == 25 and any(r["lines"] for r in orders)
     mirrored = set(db.session.scalars(select(Item.qb_id)))
     for record in orders:
         row = db.session.scalar(select(SalesOrder).where(SalesOrder.qb_id == record["id"]))
@@ -175,6 +178,8 @@ def test_edits_made_during_a_pull_arrive_with_the_next_sync(sync_app, sim, qb):
             edited.extend(sim.edits({"random": 2}))
 
     sync(on_progress=edit_while_pulling)
+    # QuickBooks was edited while that pull ran (else the loop below would check nothing)
+    assert len(edited) >= 3, edited
     sync()
     for touched in edited:
         model = {"customers": Customer, "vendors": Vendor, "sales-orders": SalesOrder,
