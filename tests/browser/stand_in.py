@@ -1,5 +1,9 @@
 """A stand-in for the workers, for browser tests that watch the dashboard react: it moves a
-session through the same lifecycle steps the workers take and writes the counts they write."""
+session through the same lifecycle steps the workers take and writes the counts they write.
+
+Only for states the real engine cannot be brought to on cue (a worker gone quiet, a page
+half-written at an exact count, a cancel whose worker died): progress and counts as the engine
+really writes them are checked in test_dashboard_engine.py and test_end_to_end.py."""
 
 from __future__ import annotations
 

@@ -1,7 +1,11 @@
 """The dashboard in a real browser: choosing objects, starting, live progress, errors, cancel.
 
 The workers' part is played by tests/browser/stand_in.py (same lifecycle steps, same rows), so
-these stories need neither the simulator nor a broker; test_end_to_end.py runs the real thing.
+these stories need neither the simulator nor a broker; test_end_to_end.py runs the real thing,
+and test_dashboard_engine.py checks progress and counts against what the real engine writes.
+The stand-in stays only for states the real engine cannot be brought to on cue: exact counts at
+an exact moment (a page half-written, a rate to show), a worker that went quiet or never came,
+a cancel whose worker died, races between the page's own requests, and sixty errors at once.
 """
 
 from __future__ import annotations
