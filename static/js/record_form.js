@@ -40,7 +40,7 @@ document.addEventListener("alpine:init", () => {
       }
       this.recordId = this.$el.dataset.recordId ? Number(this.$el.dataset.recordId) : null;
       const pickers = {};
-      this.$el.querySelectorAll("[data-kind=ref]").forEach((input) => {
+      this.$root.querySelectorAll("[data-kind=ref]").forEach((input) => {
         pickers[input.dataset.field] = { target: input.dataset.target, id: null, label: "",
           options: [], expanded: "false", open: false, chosenText: "" };
       });
@@ -60,7 +60,7 @@ document.addEventListener("alpine:init", () => {
     },
 
     inputs() {
-      return [...this.$el.querySelectorAll("[data-field]")].filter((el) => el.tagName !== "LI");
+      return [...this.$root.querySelectorAll("[data-field]")].filter((el) => el.tagName !== "LI");
     },
 
     fillDefaults() {
@@ -161,7 +161,7 @@ document.addEventListener("alpine:init", () => {
     pickRef(event) {
       const el = event.currentTarget;
       this.choose(el.dataset.field, el.dataset.id, el.dataset.label);
-      const input = this.$el.querySelector(`input[data-kind=ref][data-field="${el.dataset.field}"]`);
+      const input = this.$root.querySelector(`input[data-kind=ref][data-field="${el.dataset.field}"]`);
       input.value = "";
       input.focus();
     },
@@ -255,14 +255,14 @@ document.addEventListener("alpine:init", () => {
         } else if (v !== null) fields[k] = v;
       });
       const body = { fields };
-      const hasLines = this.$el.querySelector("[data-testid=form-lines]") !== null;
+      const hasLines = this.$root.querySelector("[data-testid=form-lines]") !== null;
       if (hasLines && (this.linesTouched || !this.original)) body.lines = this.lines.map((l) => this.lineBody(l));
       return body;
     },
 
     clearErrors() {
-      this.$el.querySelectorAll(".is-invalid").forEach((el) => el.classList.remove("is-invalid"));
-      this.$el.querySelectorAll("[data-error-for]").forEach((el) => {
+      this.$root.querySelectorAll(".is-invalid").forEach((el) => el.classList.remove("is-invalid"));
+      this.$root.querySelectorAll("[data-error-for]").forEach((el) => {
         el.textContent = "";
         el.classList.remove("d-block");
       });
@@ -279,11 +279,11 @@ document.addEventListener("alpine:init", () => {
         line.hasError = true;
         return;
       }
-      const feedback = match && this.$el.querySelector(`[data-error-for="${match[2]}"]`);
+      const feedback = match && this.$root.querySelector(`[data-error-for="${match[2]}"]`);
       if (error.status === 400 && feedback) {
         feedback.textContent = error.message;
         feedback.classList.add("d-block");
-        const inputs = this.$el.querySelectorAll(`[data-field="${match[2]}"]`);
+        const inputs = this.$root.querySelectorAll(`[data-field="${match[2]}"]`);
         inputs.forEach((el) => {
           if (el.tagName !== "LI") {
             el.classList.add("is-invalid");
