@@ -14,7 +14,7 @@ UV := $(BIN)/uv
 UV_SYNC := UV_PROJECT_ENVIRONMENT=$(VENV) UV_PYTHON=$(BIN)/python UV_PYTHON_DOWNLOADS=never \
 	$(UV) sync --locked --no-progress --quiet
 
-.PHONY: demo test lint audit lock bench vendor clean install
+.PHONY: demo test lint audit lock bench mutation vendor clean install
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -63,9 +63,17 @@ lock: | $(VENV)/.uv-$(UV_VERSION)
 bench: $(VENV)/.test
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
+## make mutation: mutmut over the pure merge and change detection (webapp/sync/merge.py and
+## views.py, [tool.mutmut] in pyproject.toml), killed by tests/sync/test_merge_unit.py alone;
+## then lists the mutants that survived (`mutmut show NAME` shows one). Not part of `make test`.
+mutation: $(VENV)/.test
+	rm -rf mutants
+	$(BIN)/mutmut run --max-children 2
+	$(BIN)/mutmut results
+
 ## make vendor: refresh Bootstrap and Alpine.js (CSP build) from the npm registry.
 vendor:
 	bash static/vendor/refresh.sh
 
 clean:
-	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache mutants
