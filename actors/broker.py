@@ -29,6 +29,7 @@ from dramatiq.middleware import Pipelines, TimeLimit
 from flask import Flask, current_app
 
 from actors.middleware import AppContext, Bookkeeping, GracefulShutdown, SyncRetries, should_retry
+from actors.recovery import OrphanWatch
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +55,10 @@ _lock = threading.Lock()
 def _middleware(app: Flask | None = None, boot=None) -> list:
     # Order matters: `before_*` hooks run top-down and `after_*` hooks bottom-up, so the app
     # context wraps everything and Bookkeeping sees what Retries decided.
+    context = AppContext(app, boot)
     return [
-        AppContext(app, boot),
+        context,
+        OrphanWatch(lambda: context.app),
         TimeLimit(),
         GracefulShutdown(),
         Pipelines(),

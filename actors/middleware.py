@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Callable
 
+import redis
 from dramatiq import Middleware, Retry
 from dramatiq.middleware import Retries, Shutdown, ShutdownNotifications, TimeLimitExceeded
 from flask import Flask, current_app
@@ -52,6 +53,10 @@ DATABASE_DOWN = (
     "qbsync could not reach its database while syncing {name}; ask your administrator to "
     "check the database, then start the sync again."
 )
+REDIS_DOWN = (
+    "qbsync could not reach its Redis server while syncing {name}; ask your administrator to "
+    "check Redis, then start the sync again."
+)
 UNEXPECTED = "An unexpected error stopped the {name} sync; the worker's log has the details."
 
 
@@ -59,7 +64,7 @@ def is_transient(error: BaseException) -> bool:
     """Worth another attempt later: the next attempt resumes from the committed checkpoint."""
     if isinstance(error, QuickBooksError):
         return error.retryable
-    return isinstance(error, TimeLimitExceeded | OperationalError)
+    return isinstance(error, TimeLimitExceeded | OperationalError | redis.RedisError)
 
 
 def is_handled(error: BaseException) -> bool:
@@ -114,6 +119,8 @@ def failure_reason(error: BaseException, name: str, attempts: int) -> str:
         return TIME_LIMIT_GAVE_UP.format(name=name, attempts=attempts)
     if isinstance(error, OperationalError):
         return DATABASE_DOWN.format(name=name)
+    if isinstance(error, redis.RedisError):
+        return REDIS_DOWN.format(name=name)
     return UNEXPECTED.format(name=name)
 
 

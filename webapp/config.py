@@ -119,6 +119,10 @@ def load_settings(env: Mapping[str, str], instance_path: str) -> dict[str, Any]:
         "QBSYNC_MAX_RETRIES": int(_float(env, "QBSYNC_MAX_RETRIES", 10)),
         "QBSYNC_RETRY_MIN_BACKOFF_MS": int(_float(env, "QBSYNC_RETRY_MIN_BACKOFF_MS", 5000)),
         "QBSYNC_RETRY_MAX_BACKOFF_MS": int(_float(env, "QBSYNC_RETRY_MAX_BACKOFF_MS", 90000)),
+        # A session the database says is pending or running, with no message left in Redis
+        # and no sign of life for this long, is queued again by the workers (actors/recovery).
+        "QBSYNC_ORPHAN_AFTER_S": _float(env, "QBSYNC_ORPHAN_AFTER_S", 180.0),
+        "QBSYNC_ORPHAN_CHECK_S": _float(env, "QBSYNC_ORPHAN_CHECK_S", 60.0),
         # Accounts (by name) a new inventory item gets in QuickBooks when the WMS names none.
         # (the demo's simulator has these accounts)
         "QBSYNC_DEFAULT_INCOME_ACCOUNT": env.get("QBSYNC_DEFAULT_INCOME_ACCOUNT")

@@ -12,6 +12,8 @@ import time
 from collections.abc import Callable
 
 from flask import current_app
+from redis import RedisError
+from sqlalchemy.exc import OperationalError
 
 from webapp.extensions import db
 from webapp.models.sync import SyncSession
@@ -57,14 +59,19 @@ def _run_with_retries(session_id, name, qb, max_attempts, backoff_s, on_progress
             db.session.rollback()
             lifecycle.end_cancelled(session_id)
             return False
-        except QuickBooksError as error:
+        except (QuickBooksError, OperationalError, RedisError) as error:
+            # QuickBooks, the database or Redis failing for a while: retried from the
+            # object's checkpoint (the page in hand is rolled back), as the workers do
             db.session.rollback()
-            if error.retryable and attempt < max_attempts:
+            retryable = error.retryable if isinstance(error, QuickBooksError) else True
+            if retryable and attempt < max_attempts:
                 delay = min(backoff_s * 2 ** (attempt - 1), MAX_BACKOFF_S)
                 log.warning("%s: %s (attempt %d), retrying in %.1fs", name, error, attempt, delay)
                 time.sleep(delay)
                 continue
-            lifecycle.fail_session(session_id, error.message, name)
+            lifecycle.fail_session(session_id, getattr(error, "message", None) or (
+                f"qbsync could not reach its database or Redis while syncing {name}; start "
+                "the sync again once they are back."), name)
             return False
         except Exception:
             log.exception("sync of %s failed unexpectedly", name)
