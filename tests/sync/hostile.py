@@ -31,8 +31,11 @@ class Hostile:
 
 
 @contextmanager
-def hostile_conductor(upstream_url: str, rewrite: Rewrite) -> Iterator[Hostile]:
-    """Serve `upstream_url`'s answers, each 200 JSON answer through `rewrite` first."""
+def hostile_conductor(upstream_url: str, rewrite: Rewrite, *,
+                      answer_all: bool = False) -> Iterator[Hostile]:
+    """Serve `upstream_url`'s answers, each 200 JSON answer through `rewrite` first. With
+    `answer_all`, the rewrite answers every request (given None when the simulator refused
+    it; returning None passes the simulator's answer on) and every cursor is its own."""
     upstream = httpx.Client(base_url=upstream_url, timeout=30)
     box: dict = {}
 
@@ -41,17 +44,20 @@ def hostile_conductor(upstream_url: str, rewrite: Rewrite) -> Iterator[Hostile]:
         query = {k: request.args.getlist(k) for k in request.args}
         # A cursor the rewrite made up ("c_...") is the simulator's first page again
         forwarded = [(k, v) for k, v in request.args.items(multi=True)
-                     if not (k == "cursor" and v.startswith("c_"))]
+                     if not (k == "cursor" and (answer_all or v.startswith("c_")))]
         answer = upstream.request(
             request.method, request.path, params=forwarded, content=request.get_data(),
             headers={k: v for k, v in request.headers.items()
                      if k.lower() in ("authorization", "conductor-end-user-id", "content-type")})
         resource = request.path.removeprefix(PREFIX) if request.path.startswith(PREFIX) else ""
         box["hostile"].asked.append((request.method, resource, query))
-        if answer.status_code != 200 or not resource:
+        ok = answer.status_code == 200
+        body = None
+        if resource and (ok or answer_all):
+            body = rewrite(request.method, resource, query, answer.json() if ok else None)
+        if body is None:
             return Response(answer.content, status=answer.status_code,
                             content_type=answer.headers.get("content-type"))
-        body = rewrite(request.method, resource, query, answer.json())
         return Response(json.dumps(body), status=200, content_type="application/json")
 
     server = make_server("127.0.0.1", 0, app, threaded=True)
