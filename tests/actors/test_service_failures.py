@@ -14,15 +14,16 @@ from pathlib import Path
 import pytest
 import redis
 import sqlalchemy as sa
+from sqlalchemy.exc import OperationalError
 
 from actors.broker import close
 from tests.actors.conftest import (
+    _status_in,
     conductor_settings,
     free_port,
     on_request,
     production_env,
     wait_for,
-    wait_for_session,
 )
 from tests.conftest import REDIS_URL, make_app, require_service
 from webapp.extensions import db
@@ -32,6 +33,11 @@ from webapp.sync import manager
 pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.slow]
 OUTAGE_S = 3.0
 SESSION_TIMEOUT_S = 120
+
+
+@pytest.fixture
+def sim_size() -> int:
+    return 1500  # customers take two pages: the failures land between them
 
 
 class OwnRedis:
@@ -102,8 +108,18 @@ def _start(app) -> int:
     return session.id
 
 
+def _ended(session_id: int):
+    """The session once ended; a poll on a connection PostgreSQL dropped is polled again."""
+    try:
+        return _status_in(session_id, ("completed", "failed", "cancelled"))
+    except OperationalError:
+        db.session.rollback()
+        return None
+
+
 def _completed(session_id: int) -> None:
-    session = wait_for_session(session_id, timeout_s=SESSION_TIMEOUT_S)
+    session = wait_for(lambda: _ended(session_id), SESSION_TIMEOUT_S,
+                       f"session {session_id} to end")
     errors = [e.message for e in db.session.scalars(
         sa.select(SyncError).where(SyncError.session_id == session_id))]
     assert session.status == "completed", (session.failure_reason, errors)
@@ -111,15 +127,21 @@ def _completed(session_id: int) -> None:
 
 def test_redis_unreachable_for_seconds_mid_sync_the_session_completes(setup, own_redis, sim):
     app, _database, worker = setup
-    worker()
+    # (a message Redis could not take meanwhile — the pipeline's next step — is queued again
+    # by the orphan watch; its wait shortened from minutes)
+    worker(QBSYNC_ORPHAN_AFTER_S="5", QBSYNC_ORPHAN_CHECK_S="1")
+
+    fired = threading.Event()
 
     def outage():
         own_redis.kill()  # connection refused for everyone, the worker included
         threading.Timer(OUTAGE_S, own_redis.start).start()  # ... then back, with its data
+        fired.set()
 
     on_request(sim, "/customers", 2, outage)
     session_id = _start(app)
     _completed(session_id)
+    assert fired.is_set()
 
 
 def test_redis_back_empty_a_stalled_session_is_queued_again_and_completes(setup, own_redis,
@@ -151,7 +173,10 @@ def test_the_worker_s_postgresql_connection_dropped_mid_page_rolls_back_and_resu
     worker()
     admin = sa.create_engine(database, isolation_level="AUTOCOMMIT")
 
+    fired = threading.Event()
+
     def drop_the_worker_s_connections():
+        fired.set()
         with admin.connect() as conn:
             dropped = conn.execute(sa.text(
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
@@ -159,8 +184,9 @@ def test_the_worker_s_postgresql_connection_dropped_mid_page_rolls_back_and_resu
                 "AND application_name NOT LIKE 'pytest%'")).scalar()
         assert dropped
 
-    on_request(sim, "/customers", 3, drop_the_worker_s_connections)
+    on_request(sim, "/customers", 2, drop_the_worker_s_connections)
     session_id = _start(app)
     db.session.remove()
     _completed(session_id)
+    assert fired.is_set()
     admin.dispose()
