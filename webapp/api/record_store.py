@@ -47,7 +47,10 @@ def decode_cursor(cursor: str | None, scope: str, count: int = 1) -> list[int] |
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         version, cursor_scope, value = raw.split(":")
-        keys = [int(part) for part in value.split("|")]
+        parts = value.split("|")
+        if not all(part.isascii() and part.isdigit() for part in parts):
+            raise ValueError(value)  # plain ASCII digits only: no signs, spaces or other scripts
+        keys = [int(part) for part in parts]
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise InvalidCursor() from None
     if version != CURSOR_VERSION or len(keys) != count or not all(
@@ -264,7 +267,10 @@ def list_records(obj, models, *, limit: int, cursor: str | None, q: str | None =
             model.synced_at >= changed_since, model.local_updated_at >= changed_since))
         after = decode_cursor(cursor, scope, 2)
         if after is not None:
-            at, last_id = _from_micros(after[0]), after[1]
+            try:
+                at, last_id = _from_micros(after[0]), after[1]
+            except (OverflowError, OSError, ValueError):  # a time no cursor of ours holds
+                raise InvalidCursor() from None
             query = query.where(or_(changed > at, and_(changed == at, model.id > last_id)))
         query = query.order_by(changed, model.id)
     else:

@@ -5,6 +5,7 @@ then changed with SQL, as a WMS would."""
 
 from __future__ import annotations
 
+import base64
 from datetime import timedelta
 from urllib.parse import quote
 
@@ -227,6 +228,23 @@ def test_cursors_are_refused_by_lists_that_did_not_hand_them_out(token_client, b
     for url in refused:
         response = token_client.get(url, headers=bearer)
         assert response.status_code == 400, url
+        assert response.get_json()["error"]["code"] == "invalid_cursor"
+
+
+def test_forged_cursors_are_400_never_500(token_client, bearer):
+    """Cursors this API never hands out: a time far past any calendar, signs, spaces and
+    digits of other scripts."""
+    from webapp.api.record_store import encode_cursor
+
+    forged = [encode_cursor("records.vendor.changed", 2**62, 1),
+              base64.urlsafe_b64encode(b"v2:records.vendor:+5").decode(),
+              base64.urlsafe_b64encode(b"v2:records.vendor: 5").decode(),
+              base64.urlsafe_b64encode("v2:records.vendor:\u0665".encode()).decode()]
+    for cursor in forged:
+        url = (f"/api/v1/records/vendor?changed_since=2000-01-01&cursor={cursor}"
+               if cursor == forged[0] else f"/api/v1/records/vendor?cursor={cursor}")
+        response = token_client.get(url, headers=bearer)
+        assert response.status_code == 400, (cursor, response.get_data(as_text=True))
         assert response.get_json()["error"]["code"] == "invalid_cursor"
 
 
