@@ -113,8 +113,21 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("QBSYNC_EMBEDDED_WORKER",
                           not app.config.get("REDIS_URL") and not app.testing)
     manager.set_dispatcher(app, dispatch)
+    if app.config.get("REDIS_URL"):  # a session Redis lost is noticed at the next start too
+        manager.set_recoverer(app, lambda session_id: _requeue(app, session_id))
     if app.config["QBSYNC_EMBEDDED_WORKER"]:
         app.before_request(embedded.start_with_first_request)
+
+
+def _requeue(app: Flask, session_id: int) -> bool:
+    from actors.recovery import requeue_one
+
+    broker = broker_for(app)
+    try:
+        return isinstance(broker, RedisBroker) and requeue_one(app, broker, session_id)
+    except redis.RedisError:  # Redis still away: the workers' watch will do it
+        log.warning("session %s could not be checked for a lost message", session_id)
+        return False
 
 
 def dispatch(session_id: int) -> None:

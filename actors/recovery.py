@@ -83,6 +83,23 @@ def requeue_orphans(app: Flask, broker: RedisBroker) -> list[int]:
     return requeued
 
 
+def requeue_one(app: Flask, broker: RedisBroker, session_id: int) -> bool:
+    """At a start refused because of `session_id`: queue it again if Redis lost it (the same
+    test as the workers' watch, and the same once-only key); inside the caller's context."""
+    from actors.sync import enqueue_session
+
+    quiet_s = float(app.config["QBSYNC_ORPHAN_AFTER_S"])
+    if session_id not in orphans(broker, quiet_s):
+        return False
+    if not broker.client.set(REQUEUE_KEY.format(session_id=session_id), "1", nx=True,
+                             ex=max(int(quiet_s), 1)):
+        return False
+    log.warning("session %s: noticed at a start with no message left for it in Redis; queued "
+                "again, resuming from its checkpoints", session_id)
+    enqueue_session(broker, session_id)
+    return True
+
+
 class OrphanWatch(Middleware):
     """Looks for orphaned sessions at worker boot and then periodically (Redis brokers only)."""
 

@@ -68,13 +68,16 @@ class InvalidCursor(ValueError):
 class SessionAlreadyActive(Exception):
     """Another session of this company is pending or running (the database said so)."""
 
-    def __init__(self, active: SyncSession | None):
+    def __init__(self, active: SyncSession | None, *, requeued: bool = False):
         self.active = active
         # No worker has shown a sign of life on it for a while: waiting will not help.
-        self.unattended = active is not None and unattended(active)
+        self.unattended = active is not None and unattended(active) and not requeued
         which = f" (session {active.id}, {active.status})" if active else ""
         stuck = (f", but no worker has reported on it for over {STALLED_MINUTES} minutes: "
                  "check that a worker is running, or cancel it" if self.unattended else "")
+        if requeued:
+            stuck = (": the queue had lost it (Redis restarted empty?), so it was queued again"
+                     " and resumes from its checkpoints")
         super().__init__(f"a sync is already pending or running{which}{stuck}")
 
 
@@ -97,6 +100,11 @@ def end_user_id() -> str:
 def set_dispatcher(app, dispatch: Callable[[int], None]) -> None:
     """Register what runs a committed session (the workers, or an inline runner)."""
     app.extensions["qbsync_dispatch"] = dispatch
+
+
+def set_recoverer(app, recover: Callable[[int], bool]) -> None:
+    """Register what queues a session again when the broker lost it (True when it did)."""
+    app.extensions["qbsync_recover"] = recover
 
 
 # --- commands -----------------------------------------------------------------------------
@@ -126,6 +134,11 @@ def start_session(
         # hold every start off until a worker came back. Ended here, by the next start.
         lifecycle.end_cancelled(active.id)
         active = active_session()
+    if active is not None and active.status in (PENDING, RUNNING) and unattended(active):
+        # Nobody is on it: perhaps Redis lost its message (a failover, a restart empty)
+        recover = current_app.extensions.get("qbsync_recover")
+        if recover is not None and recover(active.id):
+            raise SessionAlreadyActive(active_session(), requeued=True)
     if active is not None:  # refused before the insert: no session number is used up
         raise SessionAlreadyActive(active)
     session = SyncSession(
