@@ -200,7 +200,7 @@ def bare_fetch(app, sim: Simulator | None = None) -> tuple[int, float, int, floa
     seconds of the simulator's)"""
     from webapp.sync.conductor import QuickBooks
     from webapp.sync.objects import registry
-    from webapp.sync.paging import cursor_pages
+    from webapp.sync.pull.paging import cursor_pages
 
     options = {res: obj.list_params for obj in registry.all() for res in obj.resources}
     records = 0
@@ -227,7 +227,7 @@ def least_write(app, path: str) -> tuple[int, float]:
 
     from webapp.sync.conductor import QuickBooks
     from webapp.sync.objects import registry
-    from webapp.sync.paging import Prefetcher, cursor_pages
+    from webapp.sync.pull.paging import Prefetcher, cursor_pages
 
     options = {res: obj.list_params for obj in registry.all() for res in obj.resources}
     con = sqlite3.connect(path, isolation_level=None)

@@ -21,7 +21,7 @@ from webapp.extensions import db
 from webapp.models.sync import SyncSession
 from webapp.models.wms import Customer
 from webapp.sync import manager
-from webapp.sync.paging import PAGE_LIMIT
+from webapp.sync.pull.paging import PAGE_LIMIT
 
 EXIT_TIMEOUT_S = 60
 

@@ -31,7 +31,7 @@ from webapp.models.wms import Customer, Invoice, Item, SalesOrder
 from webapp.sync import manager
 from webapp.sync.conductor import BAD_KEY
 from webapp.sync.flags import cancel_flags
-from webapp.sync.paging import PAGE_LIMIT
+from webapp.sync.pull.paging import PAGE_LIMIT
 
 MIRROR = {Customer: "customers", SalesOrder: "sales-orders", Invoice: "invoices"}
 

@@ -28,7 +28,7 @@ from tests.conftest import make_app
 from webapp.extensions import db
 from webapp.models.wms import Customer, Invoice, SalesOrder
 from webapp.sync import manager, runner
-from webapp.sync.paging import PAGE_LIMIT
+from webapp.sync.pull.paging import PAGE_LIMIT
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.slow]
 

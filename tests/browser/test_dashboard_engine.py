@@ -20,7 +20,7 @@ from tests.browser.conftest import open_page, screenshot, serve
 from webapp.extensions import db
 from webapp.models import SyncError, SyncObjectRun, SyncSession
 from webapp.sync import manager
-from webapp.sync.paging import PAGE_LIMIT
+from webapp.sync.pull.paging import PAGE_LIMIT
 
 SIM_KEY, SIM_END_USER = "sk_sim_qbsync_local", "end_usr_qbsim_local"
 SIM_SIZE = 3000  # 450 customers: three pages of 150

@@ -9,9 +9,10 @@ from sqlalchemy import select
 from tests.sync.conftest import objects_by_name, sync
 from webapp.extensions import db
 from webapp.models import InventoryAdjustment
-from webapp.sync import manager, pulls
+from webapp.sync import manager
 from webapp.sync.conductor import QuickBooks
 from webapp.sync.engine import run_object
+from webapp.sync.pull import pulls
 
 PATH = "GET /v1/quickbooks-desktop/inventory-adjustments"
 

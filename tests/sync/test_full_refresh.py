@@ -3,7 +3,7 @@
 A full pull (the first one of an object, `mode=full`, or the 90-day id comparison) reads
 every transaction, so it cannot tell which are new to the WMS; it reads again only the items,
 customers and sales orders whose last read (`synced_at`) may predate a transaction it read
-(webapp.sync.refresh.stale). Invoices entered against orders synced in an earlier session are
+(webapp.sync.pull.refresh.stale). Invoices entered against orders synced in an earlier session are
 seen, yet a first full sync of a fresh company reads nothing twice.
 """
 
@@ -17,10 +17,11 @@ from tests.conftest import make_app
 from tests.sync.conftest import invoice_to_move, objects_by_name, sim_config, snapshot, sync
 from webapp.extensions import db
 from webapp.models import Customer, Item, SalesOrder, SyncSession
-from webapp.sync import manager, refresh
+from webapp.sync import manager
 from webapp.sync.conductor import QuickBooks
 from webapp.sync.engine import run_object
 from webapp.sync.objects import registry
+from webapp.sync.pull import refresh
 
 TODAY = date.today().isoformat()
 

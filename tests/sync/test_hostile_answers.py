@@ -228,11 +228,11 @@ def test_a_lookup_answering_records_not_asked_for_writes_only_those_asked(run_ag
         return answer
 
     said = _Lines()
-    logging.getLogger("webapp.sync.refs").addHandler(said)
+    logging.getLogger("webapp.sync.pull.refs").addHandler(said)
     try:
         app, _hostile, doc = run_against(extra)
     finally:
-        logging.getLogger("webapp.sync.refs").removeHandler(said)
+        logging.getLogger("webapp.sync.pull.refs").removeHandler(said)
     assert doc["status"] == "completed", doc["failure_reason"]
     assert stranger, "some parent was looked up by id"
     with app.app_context():

@@ -9,8 +9,8 @@ from webapp.models import Invoice, InvoiceLine, Item, SalesOrderLine, SyncError
 from webapp.models.types import utcnow
 from webapp.sync.objects import registry
 from webapp.sync.objects.item import NOT_MIRRORED_ITEM_RESOURCES
-from webapp.sync.refs import PRELOAD_AFTER, RefResolver
-from webapp.sync.writer import PageWriter
+from webapp.sync.pull.refs import PRELOAD_AFTER, RefResolver
+from webapp.sync.pull.writer import PageWriter
 
 QBD = "/v1/quickbooks-desktop"
 GHOST = "80000FFF-0000000000"

@@ -21,7 +21,7 @@ from tests.conftest import make_app
 from tests.sync.conftest import SIM_SEED, SIM_SIZE, Sim, objects_by_name, sim_config, sync
 from webapp.extensions import db
 from webapp.models import Customer, SyncState
-from webapp.sync import paging
+from webapp.sync.pull import paging
 
 
 def _watermark() -> datetime:

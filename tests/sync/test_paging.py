@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from webapp.sync.conductor import Wire
-from webapp.sync.paging import Prefetcher
+from webapp.sync.pull.paging import Prefetcher
 
 
 class Source:

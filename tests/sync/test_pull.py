@@ -19,8 +19,8 @@ from webapp.models import (
 )
 from webapp.models.types import utcnow
 from webapp.sync.objects import registry
-from webapp.sync.refs import RefResolver
-from webapp.sync.writer import PageWriter
+from webapp.sync.pull.refs import RefResolver
+from webapp.sync.pull.writer import PageWriter
 from webapp.sync.writing import sync_writer
 
 COUNTED = {

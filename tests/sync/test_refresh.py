@@ -2,7 +2,7 @@
 
 Entering, editing, voiding or deleting an invoice changes items' stock, customers' balances
 and sales orders' invoiced quantities while those records keep their revision; the engine
-reads them again by id (webapp.sync.refresh).
+reads them again by id (webapp.sync.pull.refresh).
 """
 
 from decimal import Decimal

@@ -166,8 +166,9 @@ def _every_customer(qb) -> dict[str, str]:
 def _crash_after_a_page(app, monkeypatch):
     """A first full pull of customers (pages of 25 of the ~90) that dies once a page is in;
     returns its session and the name its listing resumes from."""
-    from webapp.sync import manager, paging
+    from webapp.sync import manager
     from webapp.sync.engine import run_object
+    from webapp.sync.pull import paging
 
     monkeypatch.setattr(paging, "PAGE_LIMIT", 25)
     session = manager.start_session(["customer"], "full")

@@ -12,7 +12,7 @@ from webapp.sync import manager
 from webapp.sync.conductor import QuickBooks
 from webapp.sync.engine import run_object
 from webapp.sync.objects import registry
-from webapp.sync.paging import PAGE_LIMIT
+from webapp.sync.pull.paging import PAGE_LIMIT
 
 
 class Crash(Exception):
@@ -65,7 +65,7 @@ def _wipe(name):
 ])
 def test_resuming_after_each_checkpoint_gives_the_same_rows(sync_app, sim, monkeypatch, name,
                                                             adjustment_target):
-    from webapp.sync import pulls
+    from webapp.sync.pull import pulls
 
     if adjustment_target:
         monkeypatch.setattr(pulls, "ADJUSTMENT_WINDOW_TARGET", adjustment_target)

@@ -16,7 +16,7 @@ from tests.sync.conftest import SIM_SEED, SIM_SIZE, Sim, objects_by_name, sim_co
 from webapp.cli import cli
 from webapp.extensions import db
 from webapp.models import Customer, SalesOrder, SyncError
-from webapp.sync import rewind
+from webapp.sync.pull import rewind
 
 ANCHOR = "2025-03-14T15:00:00-05:00"  # as `qbsync demo` does: a restart makes the same company
 OBJECTS = ["customer", "sales_order"]

@@ -25,8 +25,8 @@ from webapp.sync import ledger
 from webapp.sync.base import ADJUSTMENT, LIST, TRANSACTION, SyncObject
 from webapp.sync.conductor import QuickBooks
 from webapp.sync.objects import registry
-from webapp.sync.refs import RefResolver
-from webapp.sync.writer import PageResult, PageWriter
+from webapp.sync.pull.refs import RefResolver
+from webapp.sync.pull.writer import PageResult, PageWriter
 from webapp.sync.writing import sync_writer
 
 # The next incremental pull starts this long before the last one's newest `updatedAt`, on top
@@ -251,7 +251,8 @@ def _run_object(session_id, object_name, qb, is_cancelled, on_progress, settings
 
 
 def _pull_object(session, run, object_name, qb, is_cancelled, on_progress, settings):
-    from webapp.sync import deletions, lists, pulls, push, refresh, rewind
+    from webapp.sync import push
+    from webapp.sync.pull import deletions, lists, pulls, refresh, rewind
 
     obj = registry.get(object_name)
     ctx = PullContext(session, run, obj, qb, is_cancelled, on_progress, settings or {})
@@ -291,7 +292,7 @@ def _pull_object(session, run, object_name, qb, is_cancelled, on_progress, setti
 
 def _plan_pull(ctx: PullContext) -> None:
     """Decide once per run: incremental from the watermark, or a full pull with id comparison."""
-    from webapp.sync import rewind  # the engine's helpers are imported where used (no cycles)
+    from webapp.sync.pull import rewind  # the engine's helpers are imported where used (no cycles)
 
     state = _state(ctx.session, ctx.obj.name)
     table = ctx.obj.model.__table__

@@ -24,7 +24,7 @@ class InvoiceSync(GroupedLinesSync):
     model = Invoice
     deleted_types = {"invoices": "invoice"}
     # Invoicing a sales order changes its invoiced quantities without a new revision: the
-    # links say which orders to read again (webapp.sync.refresh).
+    # links say which orders to read again (webapp.sync.pull.refresh).
     list_params = {"includeLinkedTransactions": True}
     fields = {
         **CUSTOMER_DOCUMENT_FIELDS,

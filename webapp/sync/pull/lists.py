@@ -16,8 +16,8 @@ from sqlalchemy import select
 
 from webapp.extensions import db
 from webapp.sync.conductor import QuickBooksError
-from webapp.sync.paging import cursor_pages, remaining_count
-from webapp.sync.pulls import FUTURE_SLACK, Batch, consume, restart_or_raise
+from webapp.sync.pull.paging import cursor_pages, remaining_count
+from webapp.sync.pull.pulls import FUTURE_SLACK, Batch, consume, restart_or_raise
 
 if TYPE_CHECKING:
     from webapp.sync.engine import PullContext

@@ -36,8 +36,8 @@ from webapp.models.wms import Customer, Item, SalesOrder
 from webapp.sync.base import LINKED_SALES_ORDERS
 from webapp.sync.engine import OVERLAP_MARGIN_S
 from webapp.sync.objects.item import ITEM_TYPES
-from webapp.sync.refs import IDS_PER_CALL
-from webapp.sync.writer import REFRESHED
+from webapp.sync.pull.refs import IDS_PER_CALL
+from webapp.sync.pull.writer import REFRESHED
 
 if TYPE_CHECKING:
     from webapp.sync.engine import PullContext

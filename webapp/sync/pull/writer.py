@@ -29,10 +29,10 @@ from webapp.sync.merge import QUICKBOOKS, Conflict, merge_fields, merge_lines
 
 if TYPE_CHECKING:
     from webapp.sync.base import SyncObject
-    from webapp.sync.refs import RefResolver
+    from webapp.sync.pull.refs import RefResolver
 
 
-# Objects whose figures QuickBooks recomputes from transactions (webapp.sync.refresh).
+# Objects whose figures QuickBooks recomputes from transactions (webapp.sync.pull.refresh).
 REFRESHED = ("item", "customer")
 
 

@@ -24,9 +24,9 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from webapp.models.types import utcnow
-from webapp.sync import rewind
 from webapp.sync.conductor import CURSOR, QuickBooksError
-from webapp.sync.paging import PAGE_LIMIT, Prefetcher, cursor_pages, remaining_count
+from webapp.sync.pull import rewind
+from webapp.sync.pull.paging import PAGE_LIMIT, Prefetcher, cursor_pages, remaining_count
 
 if TYPE_CHECKING:
     from webapp.sync.engine import PullContext

@@ -25,12 +25,12 @@ from sqlalchemy import select
 from webapp.extensions import db
 from webapp.sync.base import LIST
 from webapp.sync.conductor import NOT_FOUND_CODES, QuickBooks, QuickBooksError, records_of
-from webapp.sync.paging import PAGE_LIMIT
+from webapp.sync.pull.paging import PAGE_LIMIT
 
 log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
-    from webapp.sync.writer import PageWriter
+    from webapp.sync.pull.writer import PageWriter
 
 IDS_PER_CALL = 100
 PRELOAD_AFTER = 3  # pages asking for one target's ids before its whole id map is read
