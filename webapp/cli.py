@@ -24,9 +24,10 @@ from webapp.accounts_cli import create_or_update_user, tokens, users
 from webapp.extensions import db
 from webapp.models.auth import User
 from webapp.models.sync import CANCELLED, COMPLETED, ENDED_STATUSES, RUNNING, SyncError
-from webapp.sync import lifecycle, manager, rewind
+from webapp.sync import lifecycle, manager
 from webapp.sync.carry import resumed_from
 from webapp.sync.lifecycle import OUTCOME
+from webapp.sync.pull import rewind
 
 
 class SettingsMissing(NoAppException):
