@@ -28,7 +28,7 @@ from webapp.models.sync import ERROR, PUSHED_CREATED, PUSHED_UPDATED, SyncError
 from webapp.sync import ledger, views
 from webapp.sync.base import ADJUSTMENT
 from webapp.sync.conductor import RECORD, QuickBooksError
-from webapp.sync.pull.writer import number_lines
+from webapp.sync.pull.merging import number_lines
 from webapp.sync.push import bodies, stock
 from webapp.sync.push.creates import find_created, name_holder
 
