@@ -124,6 +124,20 @@ def serve(tmp_path: Path, **config) -> LiveServer:
 
 
 @pytest.fixture
+def live_sim(tmp_path, simulator) -> Iterator[LiveServer]:
+    """The app served with its embedded worker, syncing from the module's own `simulator`
+    fixture (each module picks the company's size, seed and latency)."""
+    from actors import embedded
+    from tests.sync.conftest import SIM_END_USER, SIM_KEY
+
+    served = serve(tmp_path, CONDUCTOR_BASE_URL=simulator.base_url, CONDUCTOR_SECRET_KEY=SIM_KEY,
+                   CONDUCTOR_END_USER_ID=SIM_END_USER, QBSYNC_EMBEDDED_WORKER=True)
+    yield served
+    embedded.stop(served.app)
+    served.close()
+
+
+@pytest.fixture
 def live(tmp_path) -> Iterator[LiveServer]:
     server = serve(tmp_path)
     yield server

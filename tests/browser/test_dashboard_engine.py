@@ -14,15 +14,14 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from actors import embedded
 from qbdsim.testing import SimHttp, conductor_client, running_simulator
-from tests.browser.conftest import open_page, screenshot, serve
+from tests.browser.conftest import open_page, screenshot
+from tests.sync.conftest import SIM_END_USER
 from webapp.extensions import db
 from webapp.models import SyncError, SyncObjectRun, SyncSession
 from webapp.sync import manager
 from webapp.sync.pull.paging import PAGE_LIMIT
 
-SIM_KEY, SIM_END_USER = "sk_sim_qbsync_local", "end_usr_qbsim_local"
 SIM_SIZE = 3000  # 450 customers: three pages of 150
 LATENCY_MS = 400
 SYNC_TIMEOUT_MS = 120_000
@@ -50,13 +49,6 @@ def simulator():
         yield server
 
 
-@pytest.fixture
-def live_sim(tmp_path, simulator):
-    live = serve(tmp_path, CONDUCTOR_BASE_URL=simulator.base_url, CONDUCTOR_SECRET_KEY=SIM_KEY,
-                 CONDUCTOR_END_USER_ID=SIM_END_USER, QBSYNC_EMBEDDED_WORKER=True)
-    yield live
-    embedded.stop(live.app)
-    live.close()
 
 
 def _customers(simulator) -> list:

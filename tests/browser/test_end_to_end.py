@@ -13,11 +13,10 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from actors import embedded
 from qbdsim.testing import SimHttp, conductor_client, running_simulator
-from tests.browser.conftest import open_page, screenshot, serve
+from tests.browser.conftest import open_page, screenshot
+from tests.sync.conftest import SIM_END_USER
 
-SIM_KEY, SIM_END_USER = "sk_sim_qbsync_local", "end_usr_qbsim_local"
 SIM_SIZE = 3000  # 450 customers: three pages of 150, so the customer bar has steps to show
 LATENCY_MS = 600  # per QuickBooks request: slow enough to watch, quick enough for a test
 CANCEL_LATENCY_MS = 1500  # the second sync crawls, so the cancel lands in the middle of it
@@ -46,13 +45,6 @@ def simulator():
         yield server
 
 
-@pytest.fixture
-def live_sim(tmp_path, simulator):
-    live = serve(tmp_path, CONDUCTOR_BASE_URL=simulator.base_url, CONDUCTOR_SECRET_KEY=SIM_KEY,
-                 CONDUCTOR_END_USER_ID=SIM_END_USER, QBSYNC_EMBEDDED_WORKER=True)
-    yield live
-    embedded.stop(live.app)
-    live.close()
 
 
 def _break_a_customer(simulator) -> str:

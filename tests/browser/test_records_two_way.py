@@ -12,8 +12,7 @@ from playwright.sync_api import expect
 from sqlalchemy import func, select, update
 
 from qbdsim.testing import SimHttp, running_simulator
-from tests.browser.conftest import FAILED_LOAD, open_page, screenshot, serve
-from tests.sync.conftest import SIM_END_USER, SIM_KEY
+from tests.browser.conftest import FAILED_LOAD, open_page, screenshot
 from webapp.extensions import db
 from webapp.models import Customer, Item, SyncSession
 from webapp.sync import manager
@@ -28,15 +27,6 @@ def simulator():
         yield server
 
 
-@pytest.fixture
-def live_sim(tmp_path, simulator):
-    from actors import embedded
-
-    live = serve(tmp_path, CONDUCTOR_BASE_URL=simulator.base_url, CONDUCTOR_SECRET_KEY=SIM_KEY,
-                 CONDUCTOR_END_USER_ID=SIM_END_USER, QBSYNC_EMBEDDED_WORKER=True)
-    yield live
-    embedded.stop(live.app)
-    live.close()
 
 
 @pytest.fixture
