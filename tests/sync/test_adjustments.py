@@ -45,13 +45,13 @@ def _assert_mirrored(qb):
 
 def test_a_full_pull_of_a_small_company_reads_adjustments_in_one_call(sync_app, sim, qb):
     count = sim.counts()["inventory-adjustments"]
-    assert 0 < count < pulls.ADJUSTMENT_WINDOW_TARGET * pulls.OVERFULL
+    assert 0 < count < pulls.RESUME_RECORDS
     with TracingQuickBooks.from_config(sync_app.config) as traced:
         before = _adjustment_reads(sim)
         doc = sync(["inventory_adjustment"], mode="full", qb=traced)
         assert _adjustment_reads(sim) - before == 1
         assert traced.adjustment_calls == [
-            {"includeLineItems": True, "limit": pulls.ADJUSTMENT_WINDOW_TARGET * pulls.OVERFULL + 1}
+            {"includeLineItems": True, "limit": pulls.RESUME_RECORDS + 1}
         ]
     run = objects_by_name(doc)["inventory_adjustment"]
     assert run["api_calls"] == 1
@@ -70,29 +70,30 @@ def test_a_full_pull_of_a_small_company_reads_adjustments_in_one_call(sync_app, 
     assert run["created"] == run["updated"] == run["deleted"] == 0, run
 
 
-def _window_calls_are_bounded(calls: list[dict], count: int, target: int) -> None:
+def _window_calls_are_bounded(calls: list[dict], count: int, bound: int) -> None:
     first = calls[0]
-    assert "updatedBefore" not in first and first["limit"] == target * pulls.OVERFULL + 1
-    # no doubling walk through empty windows from 1990: at most one window starts there
-    assert sum(c.get("updatedAfter") == pulls.FLOOR_TIME for c in calls) <= 1
-    # the sample, the span before its oldest record, about count/target windows, a shrink
-    # or an empty one on the way, and the last, open one
+    assert "updatedBefore" not in first and first["limit"] == bound + 1
+    target = pulls._window_target(bound)
+    # no walk through empty windows from 1990: the first window (up to the sample's oldest
+    # record and a density span past it) starts there, and at most one shrink of it
+    assert sum(c.get("updatedAfter") == pulls.FLOOR_TIME for c in calls) <= 2
+    # the sample, about count/target windows, a shrink or two on the way, and the last,
+    # open one
     assert len(calls) <= 4 + -(-count // target), calls
 
 
-@pytest.mark.parametrize("target", [5, 12])
-def test_more_adjustments_than_one_call_holds_are_read_in_windows(sync_app, sim, qb,
-                                                                  monkeypatch, target):
-    monkeypatch.setattr(pulls, "ADJUSTMENT_WINDOW_TARGET", target)
+@pytest.mark.parametrize("bound", [10, 24])
+def test_more_adjustments_than_one_call_holds_are_read_in_windows(sync_app, sim, qb, bound):
+    sync_app.config["QBSYNC_RESUME_RECORDS"] = bound
     count = sim.counts()["inventory-adjustments"]
-    assert count > target * pulls.OVERFULL + 1
+    assert count > bound + 1
     with TracingQuickBooks.from_config(sync_app.config) as traced:
         before = _adjustment_reads(sim)
         doc = sync(["inventory_adjustment"], mode="full", qb=traced)
         calls = traced.adjustment_calls
     assert _adjustment_reads(sim) - before == len(calls)
-    _window_calls_are_bounded(calls, count, target)
-    assert all(c["limit"] == target * pulls.OVERFULL + 1 for c in calls)
+    _window_calls_are_bounded(calls, count, bound)
+    assert all(c["limit"] == bound + 1 for c in calls)
     run = objects_by_name(doc)["inventory_adjustment"]
     assert run["api_calls"] == len(calls)
     assert run["processed"] == run["total"] == run["created"] == count, run
@@ -100,9 +101,9 @@ def test_more_adjustments_than_one_call_holds_are_read_in_windows(sync_app, sim,
 
 
 def test_more_changes_than_one_call_holds_are_read_in_windows_from_the_watermark(
-        sync_app, sim, qb, monkeypatch):
+        sync_app, sim, qb):
     sync(["inventory_adjustment"])
-    monkeypatch.setattr(pulls, "ADJUSTMENT_WINDOW_TARGET", 4)
+    sync_app.config["QBSYNC_RESUME_RECORDS"] = 8
     ids = [r["id"] for r in qb.list_all("inventory-adjustments", {})][:20]
     for number, qb_id in enumerate(ids):
         sim.edits({"resource": "inventory-adjustments", "id": qb_id,
@@ -115,7 +116,7 @@ def test_more_changes_than_one_call_holds_are_read_in_windows_from_the_watermark
     # windows from the watermark on, up to an open last one
     assert all(datetime.fromisoformat(c["updatedAfter"]) >= since for c in calls[1:])
     assert "updatedBefore" not in calls[-1]
-    _window_calls_are_bounded(calls, len(ids), 4)
+    _window_calls_are_bounded(calls, len(ids), 8)
     run = objects_by_name(doc)["inventory_adjustment"]
     assert run["updated"] == len(ids) and run["created"] == 0, run
     assert run["processed"] == run["total"], run

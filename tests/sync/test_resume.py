@@ -58,17 +58,18 @@ def _wipe(name):
     db.session.commit()
 
 
-@pytest.mark.parametrize(("name", "adjustment_target"), [
-    ("customer", None), ("item", None), ("sales_order", None),
+@pytest.mark.parametrize(("name", "bound"), [
+    ("customer", None), ("item", None),
+    ("sales_order", None),  # 500: one cursor listing (a crash reads it again: at most the bound)
+    ("sales_order", 150),  # more than the bound: date windows of at most a page
     ("inventory_adjustment", None),  # about 100: one call
-    ("inventory_adjustment", 10),  # more than one call holds: date windows
+    ("inventory_adjustment", 20),  # more than one call holds: date windows
 ])
-def test_resuming_after_each_checkpoint_gives_the_same_rows(sync_app, sim, monkeypatch, name,
-                                                            adjustment_target):
+def test_resuming_after_each_checkpoint_gives_the_same_rows(sync_app, sim, name, bound):
     from webapp.sync.pull import pulls
 
-    if adjustment_target:
-        monkeypatch.setattr(pulls, "ADJUSTMENT_WINDOW_TARGET", adjustment_target)
+    if bound:
+        sync_app.config["QBSYNC_RESUME_RECORDS"] = bound
     sim.reset(size=2000)
     deps = [p.name for p in registry.plan([name]) if p.name != name]
     session = _fresh_session(name)
@@ -80,10 +81,11 @@ def test_resuming_after_each_checkpoint_gives_the_same_rows(sync_app, sim, monke
                    on_progress=lambda run: checkpoints.append(run.processed))
     reference = snapshot()
     assert len(checkpoints) >= 4
-    most_read_again = PAGE_LIMIT
-    if adjustment_target:  # windows of about the target happened; a window is at most twice
-        assert len(checkpoints) >= 100 // adjustment_target
-        most_read_again = adjustment_target * pulls.OVERFULL
+    # Lists resume from the last name (a page); the rest read again at most the bound.
+    most_read_again = PAGE_LIMIT if registry.get(name).kind == "list" else (
+        bound or pulls.RESUME_RECORDS)
+    if bound:  # windows of about the bound's WINDOW_FILL happened
+        assert len(checkpoints) >= 100 // bound
 
     for crash_at in range(1, len(checkpoints) + 1):
         _wipe(name)
@@ -124,7 +126,6 @@ class FlakyCursorQuickBooks(QuickBooks):
 def test_faults_and_expired_cursors_still_give_the_same_rows(sync_app, sim):
     sim.reset(size=1500)
     sim.faults(fault_rate=0.1, cursor_ttl_s=FlakyCursorQuickBooks.ttl_s)
-    sync_app.config["QBSYNC_CURSOR_MAX_RECORDS"] = 200
     with FlakyCursorQuickBooks.from_config(sync_app.config) as qb:
         doc = sync(mode="full", qb=qb, max_attempts=30)
         assert qb.cursor_requests >= 3

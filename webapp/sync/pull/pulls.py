@@ -1,13 +1,17 @@
-"""The three ways of reading an object, each resumable from its checkpoint.
+"""The three ways of reading an object, each resumable from its checkpoint, each at the least
+number of QuickBooks requests its records need (one a page of 150), and each bounded in what
+a crash makes it read again: `resume_bound` records, QBSYNC_RESUME_RECORDS (20 pages).
 
 * List objects (customers, vendors, items) page by name (`lists`): `nameFrom` makes QuickBooks
   sort by name, so after each committed page the last name is a checkpoint.
-* Transactions (orders, invoices) are read in one call when they fit in one page; when there
-  are more, in windows of `updatedAt` sized to about one page each, checkpointed per window,
-  so a crash or a restart reads again at most about one page (a cursor listing cannot be
-  resumed: its order is QuickBooks' own, and a restart would read it all again).
+* Transactions (orders, invoices) are read in one cursor listing when it holds at most the
+  bound (its first page says how many it holds); when there are more, in windows of
+  `updatedAt` sized from that first page's records to about the bound each, checkpointed per
+  window: a cursor listing cannot be resumed (its order is QuickBooks' own, and a restart
+  would read it all again), a window can. What that costs beyond the minimum is the first
+  page, read again in a window, and each window's last, part-filled page.
 * Inventory adjustments are not paginated at all: one call from the watermark when it holds
-  them all (fewer than its `limit`); when it is cut short, its records only size windows of
+  them all (fewer than the bound); when it is cut short, its records only size windows of
   `updatedAt` that are then each read whole.
 
 Each reader is a generator of `Batch`es run one batch ahead by a `Prefetcher`, across listing
@@ -32,13 +36,18 @@ if TYPE_CHECKING:
     from webapp.sync.engine import PullContext
 
 MAX_CURSOR_RESTARTS = 5
-CURSOR_MAX_RECORDS = PAGE_LIMIT  # more than this and transactions are read in date windows
-WINDOW_TARGET = PAGE_LIMIT
-ADJUSTMENT_WINDOW_TARGET = 300
+# What a crash may make an object read again, in records (QBSYNC_RESUME_RECORDS): a listing
+# holding more is read in windows of `updatedAt`. 20 pages: a minute or so at QuickBooks'
+# pace, and windows big enough that their part-filled last pages cost little.
+RESUME_RECORDS = 20 * PAGE_LIMIT
+# Windows aim at this share of the bound, so that one denser than its sample said still fits.
+WINDOW_FILL = 0.8
+# The rest of a listing is read in one last, open window once it holds at most this share of
+# the bound by the count its first page gave (what is edited meanwhile lands there too).
+RESTFUL = 0.95
 FLOOR_TIME = "1990-01-01T00:00:00+00:00"
 INITIAL_SPAN_S = 30 * 86400.0
 MIN_SPAN_S = 60.0
-OVERFULL = 2  # a window holding more than this many targets is shrunk before it is read
 FUTURE_SLACK = timedelta(days=1)  # windows end past now (clocks differ); then one open window
 
 
@@ -98,11 +107,21 @@ def pull_transactions(ctx: PullContext) -> None:
     consume(ctx, _transaction_batches(ctx, dict(ctx.checkpoint)))
 
 
+def resume_bound(ctx: PullContext) -> int:
+    """The records a crash may make an object read again (QBSYNC_RESUME_RECORDS)."""
+    return max(int(ctx.settings.get("QBSYNC_RESUME_RECORDS", RESUME_RECORDS)), 1)
+
+
+def _window_target(bound: int) -> int:
+    return max(int(bound * WINDOW_FILL), 1)
+
+
 def _transaction_batches(ctx: PullContext, cp: dict) -> Iterator[Batch]:
-    """One call when the listing fits in one page; else date windows (that call sizes them)."""
+    """One cursor listing when it holds at most the bound; else date windows (its first page
+    sizes them)."""
     resource = ctx.obj.resources[0]
+    bound = resume_bound(ctx)
     if cp.get("mode") != "windows":
-        limit = int(ctx.settings.get("QBSYNC_CURSOR_MAX_RECORDS", CURSOR_MAX_RECORDS))
         params: dict[str, Any] = {"includeLineItems": True, **ctx.obj.list_params}
         if cp.get("since"):
             params["updatedAfter"] = cp["since"]
@@ -113,8 +132,9 @@ def _transaction_batches(ctx: PullContext, cp: dict) -> Iterator[Batch]:
                 first = next(pages)
                 count = len(first["data"]) + remaining_count(first)
                 known = None if restarts else count  # a restart re-reads: keep the total
-                if count > limit:
-                    _start_windows(cp, first["data"], count, WINDOW_TARGET)
+                if count > bound:
+                    _start_windows(cp, first["data"], count, _window_target(bound))
+                    cp["rest"] = count
                     yield Batch(resource, [], dict(cp), known)
                     break
                 yield Batch(resource, first["data"], {}, known)
@@ -123,7 +143,7 @@ def _transaction_batches(ctx: PullContext, cp: dict) -> Iterator[Batch]:
                 return
             except QuickBooksError as error:
                 restarts = restart_or_raise(error, restarts)
-    yield from _window_batches(ctx, cp, _paged_window, WINDOW_TARGET)
+    yield from _window_batches(ctx, cp, _paged_window, bound)
 
 
 def _timestamps(records: list[dict]) -> list[datetime]:
@@ -161,22 +181,44 @@ def _size_from_sample(cp: dict, low: datetime, sample: list[dict], count: int, t
                       cap: float | None = None) -> None:
     """Size the window from `low` by a sample of the records from there on (`count` of them).
 
-    When the sample's oldest record leaves a gap after `low` wider than the sample's density
-    span (on a full pull, everything before it; after a quiet spell, the quiet), the window
-    ends just before that record and the next one is density-sized: the gap is one call, not a
-    walk. Else the window is density-sized. `cap` is the span of a window found over-full:
-    what is asked instead is smaller, so shrinking ends (at MIN_SPAN_S, read whole).
+    The window runs to the sample's oldest record and a density span (the span holding about
+    `target` records, by the sample's spread) past it: a gap after `low` (on a full pull,
+    everything before the oldest record; after a quiet spell, the quiet) holds few records —
+    about count/len(sample) before a random sample's oldest — so it costs no call of its own.
+    `cap` is the span of a window found over-full: what is asked instead is smaller, so
+    shrinking ends (at MIN_SPAN_S, read whole); when the gap and a density span do not fit in
+    it (many records edited at once, after a quiet spell), the gap is one call of its own
+    and the density span from the oldest record the next (`next_span_s`).
     """
     density = _density_span(sample, count, target) or (cap / 4 if cap else INITIAL_SPAN_S)
     if cap is not None:
         density = max(min(density, cap / 2), MIN_SPAN_S)
     times = _timestamps(sample)
-    gap = (times[0] - low).total_seconds() - 1 if times else 0.0
-    if gap > density and (cap is None or gap < cap):
+    gap = max((times[0] - low).total_seconds() - 1, 0.0) if times else 0.0
+    if cap is None or gap + density < cap:
+        cp["span_s"] = gap + density
+    elif gap > MIN_SPAN_S:  # the records lie all past the gap: skip it, then the density
         cp["span_s"], cp["next_span_s"] = gap, density
     else:
         cp["span_s"] = density
-        cp.pop("next_span_s", None)
+
+
+class _Spread:
+    """The time from the oldest to the newest `updatedAt` of the records a window held."""
+
+    def __init__(self, records: list[dict]) -> None:
+        self.low = self.high = None
+        self.add(records)
+
+    def add(self, records: list[dict]) -> None:
+        times = _timestamps(records)
+        if times:
+            self.low = times[0] if self.low is None else min(self.low, times[0])
+            self.high = times[-1] if self.high is None else max(self.high, times[-1])
+
+    @property
+    def seconds(self) -> float:
+        return (self.high - self.low).total_seconds() if self.low is not None else 0.0
 
 
 def _open_span(low: datetime) -> float:
@@ -202,24 +244,25 @@ def pull_adjustments(ctx: PullContext) -> None:
     consume(ctx, _adjustment_batches(ctx, dict(ctx.checkpoint)))
 
 
-def _adjustment_limit() -> int:
+def _adjustment_limit(ctx: PullContext) -> int:
     """Asked of every unpaginated call: getting this many back means it was cut short."""
-    return ADJUSTMENT_WINDOW_TARGET * OVERFULL + 1
+    return resume_bound(ctx) + 1
 
 
 def _adjustment_batches(ctx: PullContext, cp: dict) -> Iterator[Batch]:
     """One call from the watermark when it holds them all; else date windows it sizes.
 
-    The single call is handed over as one batch (at most a window's worth of records) with
-    the checkpoint that ends the read, so a crash before it is written re-reads that one call
-    and a crash after it re-reads nothing. A call cut short is not written: its records are a
-    sample of `updatedAt`s that sizes the windows, which are then read as before.
+    The single call is handed over as one batch (at most the bound) with the checkpoint that
+    ends the read, so a crash before it is written re-reads that one call and a crash after
+    it re-reads nothing. A call cut short is not written: its records are a sample of
+    `updatedAt`s that sizes the windows, which are then read as before.
     """
     if cp.get("mode") == "done":
         return
     resource = ctx.obj.resources[0]
+    bound = resume_bound(ctx)
     if cp.get("mode") != "windows":
-        limit = _adjustment_limit()
+        limit = _adjustment_limit(ctx)
         params: dict[str, Any] = {"includeLineItems": True, "limit": limit}
         if cp.get("since"):
             params["updatedAfter"] = cp["since"]
@@ -227,16 +270,15 @@ def _adjustment_batches(ctx: PullContext, cp: dict) -> Iterator[Batch]:
         if len(records) < limit:
             yield Batch(resource, records, {"mode": "done"}, len(records))
             return
-        _start_windows(cp, records, len(records), ADJUSTMENT_WINDOW_TARGET)
+        _start_windows(cp, records, len(records), _window_target(bound))
         yield Batch(resource, [], dict(cp))
-    yield from _window_batches(ctx, cp, _whole_window, ADJUSTMENT_WINDOW_TARGET,
-                               count_each=True)
+    yield from _window_batches(ctx, cp, _whole_window, bound, count_each=True)
 
 
 def _whole_window(ctx: PullContext, params: dict[str, Any]) -> Iterator[tuple[list, int | None]]:
     """One unpaginated call; a window cut short by `limit` reports no count (too big)."""
     everything = params.pop("_everything", False)
-    limit = _adjustment_limit()
+    limit = _adjustment_limit(ctx)
     query = {**params, "includeLineItems": True}
     if not everything:
         query["limit"] = limit
@@ -247,16 +289,19 @@ def _whole_window(ctx: PullContext, params: dict[str, Any]) -> Iterator[tuple[li
 # --- date windows -------------------------------------------------------------------------
 
 
-def _window_batches(ctx: PullContext, cp: dict, read_window, target: int,
+def _window_batches(ctx: PullContext, cp: dict, read_window, bound: int,
                     count_each: bool = False) -> Iterator[Batch]:
     """Walk bounded `updatedAt` windows from the checkpoint up to now; then one last open one.
 
     A window's checkpoint is handed over with its last batch, so a restart re-reads at most
-    the window in hand. Spans adapt to the density seen, aiming at `target` records; a window
-    found to hold far more is shrunk and asked again before anything of it is written; an
-    empty one is followed by the open rest.
+    the window in hand: at most `bound` records, as a window found to hold more is shrunk and
+    asked again before anything of it is written. Spans adapt to the density seen, aiming at
+    `WINDOW_FILL` of the bound; an empty window, or one after which the rest of the listing
+    (`rest`: its count, less what the windows held) fits in the bound, is followed by the
+    open rest.
     """
     resource = ctx.obj.resources[0]
+    target = _window_target(bound)
     restarts = 0
     everything = False
     while True:
@@ -273,7 +318,7 @@ def _window_batches(ctx: PullContext, cp: dict, read_window, target: int,
         try:
             pages = read_window(ctx, params)
             first, count = next(pages)
-            too_big = count is None or count > target * OVERFULL
+            too_big = count is None or count > bound
             if too_big and span > MIN_SPAN_S and low.astimezone(UTC) < utcnow():
                 # Nothing written yet: ask a smaller window, sized by what was just seen.
                 _size_from_sample(cp, low, first, count or len(first), target, cap=span)
@@ -286,9 +331,11 @@ def _window_batches(ctx: PullContext, cp: dict, read_window, target: int,
             everything = False
             seen, held = len(first), Batch(resource, first,
                                             adds_to_total=len(first) if count_each else 0)
+            spread = _Spread(first)
             for records, _ in pages:
                 yield held
                 seen += len(records)
+                spread.add(records)
                 held = Batch(resource, records, adds_to_total=len(records) if count_each else 0)
         except QuickBooksError as error:
             restarts = restart_or_raise(error, restarts)
@@ -298,13 +345,22 @@ def _window_batches(ctx: PullContext, cp: dict, read_window, target: int,
             return
         after = high + timedelta(seconds=1)
         cp["window_from"] = after.isoformat(timespec="seconds")
-        # After a window up to a sample's oldest record, the sample's density; after an empty
-        # window, the rest in one open window (a rest too big for it is a sample to size by);
-        # else the span scaled by how full this window was.
-        span = cp.pop("next_span_s", None) or (
-            _open_span(after) if seen == 0
-            else max(span * min(max(target * 0.8 / seen, 0.25), 4.0), MIN_SPAN_S))
+        rest = cp.get("rest")
+        if rest is not None:
+            rest = cp["rest"] = max(rest - seen, 0)
+        # After an empty window, or when the rest fits, the rest in one open window (a rest
+        # too big for it is a sample to size by); else the span scaled by how full this
+        # window was.
+        fits = rest is not None and rest <= bound * RESTFUL
+        if cp.get("next_span_s"):
+            span = cp.pop("next_span_s")
+        elif seen == 0 or fits:
+            span = _open_span(after)
+        elif spread.seconds > 0 and seen > 1:  # the records' own times: their density
+            span = max(spread.seconds * target / seen, MIN_SPAN_S)
+        else:
+            span = max(span * min(max(target / seen, 0.25), 4.0), MIN_SPAN_S)
         cp["span_s"] = span
         held.checkpoint = {"window_from": cp["window_from"], "span_s": cp["span_s"],
-                           "mode": cp.get("mode"), "next_span_s": None}
+                           "mode": cp.get("mode"), "rest": rest, "next_span_s": None}
         yield held
