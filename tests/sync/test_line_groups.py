@@ -177,13 +177,14 @@ def test_a_malformed_line_group_is_one_mapping_error_and_the_page_goes_on(sync_a
     assert header_row("sales_order", orders[1]["id"]) is not None
 
 
-def test_an_item_group_is_looked_for_among_item_groups_only(sync_app, sim, qb):
-    """A line group's item group can be nowhere but in `item-groups`: a pull whose only
-    unmirrored items are item groups (purchase orders: no discount or subtotal lines) lists
-    that resource once, not every unmirrored item kind before it."""
+def test_an_item_group_is_never_looked_up(sync_app, sim, qb):
+    """A line group's item group is kept as the group carries it (id and name): a pull of
+    purchase orders with line groups asks nothing of any unmirrored item kind."""
     records = every_record(qb, "purchase-orders")
     assert any(r["lineGroups"] for r in records), "no purchase order with a line group"
     groups = {g["itemGroup"]["id"] for r in records for g in r["lineGroups"]}
+    names = {g["itemGroup"]["id"]: g["itemGroup"]["fullName"] for r in records
+             for g in r["lineGroups"]}
     requests = sim.stats()["requests"]
     before = {r: requests.get(f"GET /v1/quickbooks-desktop/{r}", 0)
               for r in NOT_MIRRORED_ITEM_RESOURCES}
@@ -192,12 +193,13 @@ def test_an_item_group_is_looked_for_among_item_groups_only(sync_app, sim, qb):
     requests = sim.stats()["requests"]
     listed = {r: requests.get(f"GET /v1/quickbooks-desktop/{r}", 0) - before[r]
               for r in NOT_MIRRORED_ITEM_RESOURCES}
-    assert listed == {r: int(r == "item-groups") for r in NOT_MIRRORED_ITEM_RESOURCES}
+    assert listed == {r: 0 for r in NOT_MIRRORED_ITEM_RESOURCES}
     # And every group row still names its item group, with no local item
     rows = [line for header in db.session.scalars(select(registry.get("purchase_order").model))
             for line in header.lines if line.is_line_group]
     assert {line.item_qb_id for line in rows} == groups
     assert all(line.item_id is None for line in rows)
+    assert all(line.item_name == names[line.item_qb_id] for line in rows)
 
 
 def test_an_invoice_made_from_an_order_with_a_group_reaches_both_in_the_wms(sync_app, sim, qb):

@@ -64,6 +64,9 @@ class SyncSession(db.Model):
     # A session limited to one record ("Sync this record now"): {"object": name, "id": local
     # id}; it reads that record by id and pushes it, nothing else (webapp.sync.single).
     only_record: Mapped[dict[str, Any] | None] = mapped_column(JSONDoc)
+    # What the session asked QuickBooks once for all its objects (webapp.sync.pull.probes):
+    # the deleted lists and which transactions changed.
+    probes: Mapped[dict[str, Any] | None] = mapped_column(JSONDoc)
 
     object_runs: Mapped[list[SyncObjectRun]] = relationship(
         back_populates="session", order_by="SyncObjectRun.position", cascade="all, delete-orphan"

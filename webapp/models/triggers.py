@@ -60,8 +60,9 @@ END $$;
 """
 
 
-def _names(table: Table, header: bool) -> list[str]:
-    return [c.name for c in table.columns if not header or c.name not in SYNC_COLUMNS]
+def _names(table: Table, header: bool, absent: frozenset[str] = frozenset()) -> list[str]:
+    return [c.name for c in table.columns
+            if (not header or c.name not in SYNC_COLUMNS) and c.name not in absent]
 
 
 def postgresql(headers: list[Table], lines: list[tuple[Table, str, Table]]) -> list[str]:
@@ -79,11 +80,13 @@ def postgresql(headers: list[Table], lines: list[tuple[Table, str, Table]]) -> l
     return statements
 
 
-def sqlite(headers: list[Table], lines: list[tuple[Table, str, Table]]) -> list[str]:
+def sqlite(headers: list[Table], lines: list[tuple[Table, str, Table]],
+           absent: frozenset[str] = frozenset()) -> list[str]:
     stamp = f"SET local_updated_at = {SQLITE_NOW}, wms_pending = 1"
     statements = []
     for table in headers:
-        changed = " OR ".join(f"OLD.{name} IS NOT NEW.{name}" for name in _names(table, True))
+        changed = " OR ".join(f"OLD.{name} IS NOT NEW.{name}"
+                              for name in _names(table, True, absent))
         statements += [
             f"CREATE TRIGGER {table.name}_wms_insert AFTER INSERT ON {table.name} "
             f"WHEN {_NOT_SYNC_SQLITE} BEGIN UPDATE {table.name} {stamp} WHERE id = NEW.id; END",
@@ -92,7 +95,8 @@ def sqlite(headers: list[Table], lines: list[tuple[Table, str, Table]]) -> list[
             f"BEGIN UPDATE {table.name} {stamp} WHERE id = NEW.id; END",
         ]
     for table, parent, header in lines:
-        changed = " OR ".join(f"OLD.{name} IS NOT NEW.{name}" for name in _names(table, False))
+        changed = " OR ".join(f"OLD.{name} IS NOT NEW.{name}"
+                              for name in _names(table, False, absent))
         update = f"UPDATE {header.name} {stamp} WHERE id = "
         statements += [
             f"CREATE TRIGGER {table.name}_wms_insert AFTER INSERT ON {table.name} "
@@ -129,10 +133,15 @@ def mirror_tables() -> tuple[list[Table], list[tuple[Table, str, Table]]]:
             [(line.__table__, parent, header.__table__) for line, parent, header in lines])
 
 
-def install(execute, dialect: str) -> None:
-    """Create the triggers (through `execute(sql)`, e.g. Alembic's `op.execute`)."""
+def install(execute, dialect: str, absent: tuple[str, ...] = ()) -> None:
+    """Create the triggers (through `execute(sql)`, e.g. Alembic's `op.execute`); `absent`
+    names columns the models have and the database does not (a downgrade removed them)."""
     headers, lines = mirror_tables()
-    for statement in (postgresql if dialect == "postgresql" else sqlite)(headers, lines):
+    if dialect == "postgresql":  # its triggers compare whole rows: they name no column
+        statements = postgresql(headers, lines)
+    else:
+        statements = sqlite(headers, lines, frozenset(absent))
+    for statement in statements:
         execute(statement)
 
 

@@ -257,19 +257,22 @@ class Ref:
     """A reference to another synced object, resolved to a local foreign key.
 
     `column` receives the local id, `qb_column` keeps QuickBooks' id beside it; `target` is
-    the name of the object that owns the referenced rows. `elsewhere` names QuickBooks
-    resources the id may validly live in without being mirrored (a line's discount or
-    subtotal item): such an id is no error, its row keeps `qb_column` with `column` NULL.
+    the name of the object that owns the referenced rows. An `unmirrored` reference may name
+    a record of a kind the WMS does not mirror (a line's discount, subtotal or item group):
+    its id is matched against the WMS's rows only, never looked up in QuickBooks (each kind
+    would cost a request, and QuickBooks answers an unknown id with an error), and a row it
+    does not match keeps `qb_column` with `column` NULL — no error. A mirrored record the
+    WMS has not read yet is linked when its own pull writes it (`PageWriter`).
     """
 
     def __init__(self, path: str | tuple[str, ...], *, target: str, column: str, qb_column: str,
-                 required: bool = False, elsewhere: tuple[str, ...] = (),
+                 required: bool = False, unmirrored: bool = False,
                  write: str | None = None):
         self.paths = (path,) if isinstance(path, str) else path
         self.path, self.target = self.paths[0], target
         self.write = write or self.path + "Id"  # where its QuickBooks id goes in a body
         self.column, self.qb_column, self.required = column, qb_column, required
-        self.elsewhere = elsewhere
+        self.unmirrored = unmirrored
 
     def qb_id(self, record: dict[str, Any]) -> str | None:
         """QuickBooks' id of the referenced record (the first of `paths` that is set)."""

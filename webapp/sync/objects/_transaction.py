@@ -4,7 +4,6 @@ from typing import Any
 
 from webapp.sync.base import SyncObject
 from webapp.sync.fields import Address, Day, MappingError, Number, Ref, Text, compile_fields
-from webapp.sync.objects.item import NOT_MIRRORED_ITEM_RESOURCES
 
 HEADER_FIELDS = {
     "ref_number": Text("refNumber"),
@@ -13,6 +12,7 @@ HEADER_FIELDS = {
     "external_id": Text("externalId", create_only=True),
 }
 LINE_FIELDS = {
+    "item_name": Text("item.fullName", write=False),
     "description": Text("description"),
     "quantity": Number("quantity"),
     "unit_of_measure": Text("unitOfMeasure"),
@@ -20,14 +20,16 @@ LINE_FIELDS = {
     "amount": Number("amount", places=2),
 }
 # Lines often name items of kinds the WMS does not mirror (discounts, subtotals, sales taxes,
-# assemblies): those are valid lines without a local item, not broken references.
+# assemblies): those are valid lines without a local item, not broken references; they keep
+# the id and the name the line carries, and nothing is looked up for them.
 LINE_ITEM = Ref("item", target="item", column="item_id", qb_column="item_qb_id",
-                elsewhere=NOT_MIRRORED_ITEM_RESOURCES)
-# A line group's own row: its item group (never mirrored, and nowhere but among the item
-# groups: looked for there alone) and the group's figures in the line columns.
+                unmirrored=True)
+# A line group's own row: its item group (never mirrored) and the group's figures in the line
+# columns.
 GROUP_ITEM = Ref("itemGroup", target="item", column="item_id", qb_column="item_qb_id",
-                 elsewhere=("item-groups",))
+                 unmirrored=True)
 GROUP_FIELDS = {
+    "item_name": Text("itemGroup.fullName", write=False),
     "description": Text("description"),
     "quantity": Number("quantity"),
     "unit_of_measure": Text("unitOfMeasure"),

@@ -349,13 +349,16 @@ def _window_batches(ctx: PullContext, cp: dict, read_window, bound: int,
         if rest is not None:
             rest = cp["rest"] = max(rest - seen, 0)
         # After an empty window, or when the rest fits, the rest in one open window (a rest
-        # too big for it is a sample to size by); else the span scaled by how full this
-        # window was.
+        # too big for it is a sample to size by); else a span sized by the rest's count, or
+        # by the density of the records this window held.
         fits = rest is not None and rest <= bound * RESTFUL
         if cp.get("next_span_s"):
             span = cp.pop("next_span_s")
         elif seen == 0 or fits:
             span = _open_span(after)
+        elif rest:  # the rest lies between here and now: a target's share of that time
+            ahead = (utcnow() - after.astimezone(UTC)).total_seconds()
+            span = max(ahead * target / rest, MIN_SPAN_S)
         elif spread.seconds > 0 and seen > 1:  # the records' own times: their density
             span = max(spread.seconds * target / seen, MIN_SPAN_S)
         else:

@@ -235,6 +235,7 @@ class PageWriter:
             else:
                 result.created += 1
         self._link_self_refs(obj, changed, ids)
+        self._link_waiting_lines(obj, [m.qb_id for m in changed if m.qb_id not in existing])
         if obj.line_model is not None:
             self._replace_lines(obj, changed, ids, existing, outcomes)
         result.conflicts += self._log(obj, changed, ids, outcomes)
@@ -320,17 +321,20 @@ class PageWriter:
                           f"{obj.display_name} record cannot be read: {error}")
 
     def _resolve(self, obj, changed: list[Mapped], result: PageResult) -> list[Mapped]:
-        """Resolve references; records whose reference QuickBooks cannot find fail alone."""
+        """Resolve references; records whose reference QuickBooks cannot find fail alone.
+        An `unmirrored` reference (a line's item) is matched against the WMS's rows only."""
         in_page = {m.qb_id for m in changed}
         wanted: dict[str, set[str]] = {}
-        where: dict[str, dict[str, set[str]]] = {}  # the not-mirrored resources each id may be in
+        local_only: dict[str, set[str]] = {}
         for m in changed:
             for ref, qb_id in m.pairs:
                 if not (ref.target == obj.name and qb_id in in_page):
-                    wanted.setdefault(ref.target, set()).add(qb_id)
-                    where.setdefault(ref.target, {}).setdefault(qb_id, set()).update(
-                        ref.elsewhere)
-        self.local = self.resolver.resolve(wanted, where)
+                    (local_only if ref.unmirrored else wanted).setdefault(
+                        ref.target, set()).add(qb_id)
+        self.local = self.resolver.resolve(wanted)
+        for target, qb_ids in local_only.items():
+            held = self.local.setdefault(target, {})
+            held.update(self.resolver.local_ids(target, qb_ids - held.keys()))
         broken = {}
         for m in changed:
             found = self._broken_ref(obj, m, in_page)
@@ -371,14 +375,10 @@ class PageWriter:
         return kept
 
     def _broken_ref(self, obj, m: Mapped, in_page: set[str]):
-        elsewhere = self.resolver.elsewhere
         for ref, qb_id in m.pairs:
             if ref.target == obj.name and qb_id in in_page:
                 continue
-            if qb_id not in self.local.get(ref.target, {}):
-                # QuickBooks has it where the WMS keeps no rows (a discount item): no error.
-                if ref.elsewhere and qb_id in elsewhere.get(ref.target, ()):
-                    continue
+            if qb_id not in self.local.get(ref.target, {}) and not ref.unmirrored:
                 return ref, qb_id
         return None
 
@@ -413,6 +413,26 @@ class PageWriter:
                     {ref.column: db.bindparam("_parent")}
                 )
                 db.session.execute(stmt, links, execution_options={"synchronize_session": False})
+
+    def _link_waiting_lines(self, obj, created: list[str]) -> None:
+        """Lines that named a record of `obj` before the WMS had it (an item created in
+        QuickBooks after the items were pulled: `Ref.unmirrored` references are never looked
+        up) get its local id once it is written."""
+        if not created:
+            return
+        table = obj.model.__table__
+        for other in self.resolver.registry.all():
+            for ref in other.line_refs:
+                if ref.target != obj.name or not ref.unmirrored:
+                    continue
+                lines = other.line_model.__table__
+                found = (select(table.c.id).where(table.c.qb_id == lines.c[ref.qb_column])
+                         .scalar_subquery())
+                db.session.execute(
+                    update(lines).where(lines.c[ref.column].is_(None),
+                                        lines.c[ref.qb_column].in_(created))
+                    .values({ref.column: found}),
+                    execution_options={"synchronize_session": False})
 
     def _replace_lines(self, obj, changed: list[Mapped], ids: dict[str, int],
                        existing: dict, outcomes: dict[str, merging.Outcome]) -> None:
