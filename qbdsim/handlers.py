@@ -1,5 +1,7 @@
 """What each Conductor operation does once a request is authenticated, valid, and holding
-QuickBooks: list, retrieve, create, update, delete, void, the deleted-object lists, health."""
+QuickBooks: list, retrieve, create, update, delete, void, the transaction query across kinds
+(``/transactions``), the deleted-object lists, health. Every paginated list pages through
+``paginate``: one cursor per list, the same for records and for transaction rows."""
 
 from __future__ import annotations
 
