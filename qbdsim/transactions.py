@@ -41,7 +41,8 @@ def _invoice_total(data: dict) -> str:
 
 
 def _adjustment_value(data: dict) -> str:
-    return fmt_money(sum((_money(line["valueDifference"]) for line in data["lines"]), Decimal(0)))
+    values = (_money(line.get("valueDifference")) for line in every_line(data))
+    return fmt_money(sum(values, Decimal(0)))
 
 
 @dataclass(frozen=True)
@@ -77,11 +78,16 @@ _GROUP_ARRAYS = {"lineGroups": "lines", "itemGroupLines": "itemLines"}
 
 
 def every_line(data: dict) -> list[dict]:
-    """A transaction's lines, those of its groups included, in the order QuickBooks lists them."""
-    lines = [line for key in _LINE_ARRAYS for line in data.get(key) or ()]
+    """A transaction's lines, those of its groups included, in the order QuickBooks lists them
+    (tolerating what raw edits plant: anything that is not a line is skipped)."""
+
+    def listed(value) -> list:
+        return [x for x in value if isinstance(x, dict)] if isinstance(value, list) else []
+
+    lines = [line for key in _LINE_ARRAYS for line in listed(data.get(key))]
     for key, inner in _GROUP_ARRAYS.items():
-        lines += [line for group in data.get(key) or () for line in group.get(inner) or ()]
-    return [line for line in lines if isinstance(line, dict)]
+        lines += [line for group in listed(data.get(key)) for line in listed(group.get(inner))]
+    return lines
 
 
 def find(company: Company, txn_id: str) -> Record | None:
@@ -106,7 +112,7 @@ def select(company: Company, params: dict) -> list[Key]:
     records.sort(key=lambda record: record.seq)
     keys: list[Key] = []
     for record in records:
-        lines = every_line(record.data)
+        lines = [line for line in every_line(record.data) if isinstance(line.get("id"), str)]
         if level != LINES_ONLY and (
             line_test is None
             or line_test(record, None)
@@ -198,8 +204,8 @@ def _line_account(company: Company, record: Record, line: dict) -> dict | None:
 
 
 def _lookup(company: Company, params: dict) -> list[Record] | None:
-    """``ids`` / ``refNumbers``: QuickBooks then ignores every other parameter, and fails the
-    request when one value is unknown."""
+    """``ids`` / ``refNumbers``, in request order: QuickBooks then ignores every other
+    parameter, and fails the request when one value is unknown."""
     ids, refs = params.get("ids"), params.get("refNumbers")
     if not (ids or refs):
         return None
@@ -218,7 +224,7 @@ def _lookup(company: Company, params: dict) -> list[Record] | None:
             if ref not in by_ref:
                 raise not_found(ref)
             found.update((record.id, record) for record in by_ref[ref])
-    return sorted(found.values(), key=lambda record: record.seq)
+    return list(found.values())
 
 
 def _paths(types: list[str] | None) -> tuple[str, ...]:
