@@ -2,7 +2,8 @@
 
 Point the real ``conductor-py`` client at ``SimServer.base_url`` and it sees a QuickBooks
 company file: paging with one cursor per list, revision numbers, name clashes, broken
-references, inventory that moves with adjustments and invoices, and faults on demand.
+references, inventory that moves with adjustments, invoices, item receipts, sales receipts and
+credit memos, a transaction query across all kinds, and faults on demand.
 """
 
 from qbdsim.config import SimConfig

@@ -140,11 +140,12 @@ def _operations_for(res: Resource) -> None:
         base,
         f"{res.path}:create",
     )
-    _register(
-        Operation("POST", res.item_path, handlers.update, res, writes=True),
-        one,
-        f"{res.path}:update",
-    )
+    if res.updatable:
+        _register(
+            Operation("POST", res.item_path, handlers.update, res, writes=True),
+            one,
+            f"{res.path}:update",
+        )
     if res.deletable:
         _register(
             Operation("DELETE", res.item_path, handlers.delete, res), one, f"{res.path}:delete"
@@ -159,6 +160,16 @@ def _operations_for(res: Resource) -> None:
 
 for _res in RESOURCES.values():
     _operations_for(_res)
+_register(
+    Operation("GET", "/quickbooks-desktop/transactions", handlers.list_transactions),
+    "/quickbooks-desktop/transactions",
+    "transactions:list",
+)
+_register(
+    Operation("GET", "/quickbooks-desktop/transactions/{id}", handlers.retrieve_transaction),
+    "/quickbooks-desktop/transactions/<record_id>",
+    "transactions:get",
+)
 for _name, _handler in (
     ("deleted-list-objects", handlers.deleted_list_objects),
     ("deleted-transactions", handlers.deleted_transactions),

@@ -9,7 +9,13 @@ Body forms (each answers ``{"touched": [{"resource", "id"}, ...]}``):
 - ``{"random": N}``: N plausible edits to random records of any resource.
 - ``{"delete": {"resource", "id"[, "purge": true]}}``: delete a transaction, or make a list
   object inactive (``purge`` removes it); either way it is listed as deleted.
-- ``{"create": {"resource", "fields"}}``: a new record, validated like the API's create.
+- ``{"create": {"resource", "fields"}}``: a new record, validated like the API's create. This is
+  how item receipts, sales receipts and credit memos — stock QuickBooks moves that the WMS does
+  not mirror — appear "in QuickBooks", e.g. ``{"create": {"resource": "item-receipts",
+  "fields": {"vendorId": ..., "transactionDate": "2026-01-10", "itemLines": [{"itemId": ...,
+  "quantity": 12}]}}}``; ``{"delete": {"resource": "item-receipts", "id": ...}}`` removes one.
+  Either way on-hand moves as it does through the API. These three kinds cannot be edited here
+  (nor through the API): only ``raw`` edits reach them.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from qbdsim.resources import RESOURCES, SIZED_PATHS, Resource
 from qbdsim.store import Company, Record
 from qbdsim.validate import validate_body
 from qbdsim.values import fmt_money, to_decimal
+from qbdsim.writers import creator
 
 _FROZEN_FIELDS = {"id", "objectType"}
 
@@ -44,8 +51,7 @@ def apply_edits(company: Company, rng: random.Random, body: dict) -> list[dict]:
         res = _resource(spec)
         fields = _fields(spec)
         validate_body("POST", res.collection_path, fields)
-        writer = lists if res.kind == "list" else txns
-        return [_touched(writer.create(company, res, fields, now_ts))]
+        return [_touched(creator(res).create(company, res, fields, now_ts))]
     res = _resource(body)
     record = _record(company, res, body)
     fields = _fields(body)
@@ -83,6 +89,11 @@ def _fields(spec: dict) -> dict:
 def _edit(company: Company, record: Record, fields: dict, now_ts: int) -> list[Record]:
     """An edit through the API's own update rules, minus the revision check."""
     res = RESOURCES[record.resource]
+    if not res.updatable:
+        raise invalid_request(
+            f"{res.path} are created and deleted here, never modified (a raw edit can change "
+            "their fields)"
+        )
     body = {**fields, "revisionNumber": record.data["revisionNumber"]}
     validate_body("POST", res.item_path, body)
     if res.kind == "list":

@@ -22,6 +22,9 @@ QB_TYPE_NAMES = {
     "purchase-orders": "Purchase Order",
     "invoices": "Invoice",
     "inventory-adjustments": "Inventory Adjustment",
+    "item-receipts": "Item Receipt",
+    "sales-receipts": "Sales Receipt",
+    "credit-memos": "Credit Memo",
 }
 
 

@@ -55,7 +55,7 @@ AUX_KINDS = {
     "overrideUnitOfMeasureSet": "unit_of_measure_set",
 }
 AMOUNT_FIELDS = {"amount", "creditLimit", "openingBalance", "totalValue", "appliedAmount"}
-RATE_FIELDS = {"rate", "salesPrice", "purchaseCost", "price"}
+RATE_FIELDS = {"rate", "cost", "salesPrice", "purchaseCost", "price"}
 PERCENT_FIELDS = {"ratePercent", "pricePercentage"}
 # Body keys that steer a write but are not stored as such.
 CONTROL_KEYS = {

@@ -1,19 +1,23 @@
 """What each Conductor operation does once a request is authenticated, valid, and holding
-QuickBooks: list, retrieve, create, update, delete, void, the deleted-object lists, health."""
+QuickBooks: list, retrieve, create, update, delete, void, the transaction query across kinds
+(``/transactions``), the deleted-object lists, health. Every paginated list pages through
+``paginate``: one cursor per list, the same for records and for transaction rows."""
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
 
-from qbdsim import lists, txns
+from qbdsim import transactions, txns
 from qbdsim.errors import not_found, object_missing
 from qbdsim.query import select
 from qbdsim.resources import Resource
 from qbdsim.simulator import Simulator
-from qbdsim.store import Company, Record, dumps
+from qbdsim.store import Company, Record, dumps, without_lines
+from qbdsim.writers import creator, updater
 
 PAGE_LIMIT = 150
+LAST_PAGE = b',"nextCursor":null,"remainingCount":0,"hasMore":false'
 DAY_S = 86_400
 
 
@@ -43,11 +47,7 @@ def record_json(company: Company, record: Record, options: ListOptions) -> bytes
     if not links:
         return record.to_json(options.lines, options.alternate_addresses)
     data = {**record.data, "linkedTransactions": links}
-    if not options.lines:
-        data["lines"] = []
-        if "lineGroups" in data:
-            data["lineGroups"] = []
-    return dumps(data)
+    return dumps(data if options.lines else without_lines(data))
 
 
 def _list_bytes(url: str, rows: list[bytes], tail: bytes = b"") -> bytes:
@@ -71,22 +71,40 @@ def list_records(sim: Simulator, call: Call, res: Resource) -> bytes:
             records = records[: params["limit"]]
         options = _options(params)
         return _list_bytes(url, [record_json(company, r, options) for r in records])
-    limit = params.get("limit") or PAGE_LIMIT
-    cursor = params.get("cursor")
+    return paginate(
+        sim,
+        call,
+        res.path,
+        url,
+        lambda: (select(company, res, params), _options(params)),
+        record_json,
+    )
+
+
+def paginate(sim: Simulator, call: Call, kind: str, url: str, start, render, rows_are_keys=None):
+    """Conductor's cursor paging over any selection.
+
+    ``start()`` gives the selected rows and the render options; ``render(company, row,
+    options)`` is a row's JSON. Rows are records of ``kind`` unless ``rows_are_keys`` is given:
+    then each row is its own key and ``rows_are_keys(company, key)`` finds it again (``None``
+    once it is gone). A cursor resumes the list it was issued for, with its own options; the
+    request's other parameters are accepted and ignored, as Conductor does.
+    """
+    company = call.company
+    limit = call.params.get("limit") or PAGE_LIMIT
+    cursor = call.params.get("cursor")
     if cursor:
-        iterator = sim.cursors.resume(cursor, res.path, call.arrived)
-        options = iterator.options
+        iterator = sim.cursors.resume(cursor, kind, call.arrived)
     else:
-        options = _options(params)
-        records = select(company, res, params)
-        if len(records) <= limit:
-            rows = [record_json(company, r, options) for r in records]
-            return _list_bytes(url, rows, b',"nextCursor":null,"remainingCount":0,"hasMore":false')
-        iterator = sim.cursors.start(res.path, records, options)
+        rows, options = start()
+        if len(rows) <= limit:
+            return _list_bytes(url, [render(company, row, options) for row in rows], LAST_PAGE)
+        keys = list(rows) if rows_are_keys else [row.id for row in rows]
+        iterator = sim.cursors.start(kind, keys, options, rows_are_keys)
     page = iterator.take(company, limit)
-    rows = [record_json(company, r, options) for r in page]
+    rendered = [render(company, row, iterator.options) for row in page]
     if iterator.finished:
-        tail = b',"nextCursor":null,"remainingCount":0,"hasMore":false'
+        tail = LAST_PAGE
     else:
         tail = (
             b',"nextCursor":'
@@ -96,7 +114,29 @@ def list_records(sim: Simulator, call: Call, res: Resource) -> bytes:
             + b',"hasMore":true'
         )
     sim.cursors.responded(iterator)
-    return _list_bytes(url, rows, tail)
+    return _list_bytes(url, rendered, tail)
+
+
+def list_transactions(sim: Simulator, call: Call, res: None) -> bytes:
+    """``/transactions``: every kind of transaction (and, asked for, their lines) as rows."""
+    company = call.company
+    return paginate(
+        sim,
+        call,
+        transactions.TRANSACTIONS,
+        "/v1/quickbooks-desktop/transactions",
+        lambda: (transactions.select(company, call.params), None),
+        transactions.row_json,
+        rows_are_keys=transactions.resolve,
+    )
+
+
+def retrieve_transaction(sim: Simulator, call: Call, res: None) -> bytes:
+    """One transaction of any kind, as its ``qbd_transaction`` row."""
+    record = transactions.find(call.company, call.record_id)
+    if record is None:
+        raise not_found(call.record_id)
+    return dumps(transactions.header_row(call.company, record))
 
 
 def _options(params: dict) -> ListOptions:
@@ -117,8 +157,7 @@ def retrieve(sim: Simulator, call: Call, res: Resource) -> bytes:
 
 def create(sim: Simulator, call: Call, res: Resource) -> bytes:
     """Add a record (linked transactions are not echoed, as with Conductor)."""
-    writer = lists if res.kind == "list" else txns
-    record = writer.create(call.company, res, call.body, call.company.clock.now_ts())
+    record = creator(res).create(call.company, res, call.body, call.company.clock.now_ts())
     return record.to_json()
 
 
@@ -127,8 +166,7 @@ def update(sim: Simulator, call: Call, res: Resource) -> bytes:
     record = call.company.get(res.path, call.record_id)
     if record is None:
         raise object_missing(call.record_id)
-    writer = lists if res.kind == "list" else txns
-    writer.update(call.company, record, call.body, call.company.clock.now_ts())
+    updater(res).update(call.company, record, call.body, call.company.clock.now_ts())
     return record.to_json()
 
 

@@ -1,6 +1,10 @@
 """Quantities QuickBooks derives from transactions: on hand, on sales orders, on purchase orders,
 invoiced per sales-order line, and customer balances.
 
+On hand goes down with invoices and sales receipts, up with item receipts and credit memos, and
+either way with adjustments; only inventory items move. These moves are not edits of the item:
+it keeps its revision number and ``updatedAt``, as in QuickBooks.
+
 Each transaction *contributes* to these figures. A write computes the contribution before and
 after the change and applies the difference, so the figures stay consistent with whatever the
 transactions say — which is also how the generator builds them.
@@ -13,6 +17,8 @@ from decimal import Decimal
 from qbdsim.store import Company, Record
 from qbdsim.values import fmt_money, quantity_out, to_decimal
 
+# On-hand direction of each line quantity, for the forms that simply move stock in or out.
+STOCK_DIRECTION = {"item-receipts": 1, "sales-receipts": -1, "credit-memos": 1}
 _ITEM_FIELDS = {
     "onhand": "quantityOnHand",
     "onso": "quantityOnSalesOrder",
@@ -58,6 +64,14 @@ def effects(company: Company, record: Record | None) -> dict[tuple, float]:
         customer = data.get("customer")
         if isinstance(customer, dict) and customer.get("id"):
             add(("balance", customer["id"]), to_decimal(data.get("balanceRemaining")))
+    elif record.resource in STOCK_DIRECTION:
+        direction = STOCK_DIRECTION[record.resource]
+        for line in lines:
+            quantity = direction * _num(line.get("quantity"))
+            add(("onhand", _inventory_item_id(company, line)), quantity)
+        customer = data.get("customer")
+        if record.resource == "credit-memos" and isinstance(customer, dict) and customer.get("id"):
+            add(("balance", customer["id"]), -to_decimal(data.get("creditRemaining")))
     elif record.resource == "inventory-adjustments":
         for line in lines:
             add(("onhand", _inventory_item_id(company, line)), _num(line.get("quantityDifference")))
@@ -96,14 +110,23 @@ def _apply(company: Company, key: tuple, delta) -> None:
         _apply_balance(company, key[1], Decimal(delta))
 
 
+# Where a transaction keeps lines that name items: plain arrays, and groups -> their lines.
+_LINE_ARRAYS = ("lines", "itemLines")
+_GROUP_ARRAYS = {"lineGroups": "lines", "itemGroupLines": "itemLines"}
+
+
 def _every_line(data: dict) -> list:
-    """The transaction's lines and the lines of its line groups (tolerating raw edits)."""
-    lines = data.get("lines")
-    lines = list(lines) if isinstance(lines, list) else []
-    groups = data.get("lineGroups")
-    for group in groups if isinstance(groups, list) else ():
-        inner = group.get("lines") if isinstance(group, dict) else None
-        lines += inner if isinstance(inner, list) else []
+    """The transaction's item lines, those inside its groups included (tolerating raw
+    edits). An item receipt's expense lines name no item and move nothing."""
+    lines: list = []
+    for key in _LINE_ARRAYS:
+        found = data.get(key)
+        lines += found if isinstance(found, list) else []
+    for key, inner_key in _GROUP_ARRAYS.items():
+        groups = data.get(key)
+        for group in groups if isinstance(groups, list) else ():
+            inner = group.get(inner_key) if isinstance(group, dict) else None
+            lines += inner if isinstance(inner, list) else []
     return lines
 
 

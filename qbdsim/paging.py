@@ -10,33 +10,39 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
 from qbdsim.errors import SimError, invalid_request
-from qbdsim.store import Company, Record
+from qbdsim.store import Company
 
 
 @dataclass
 class Iterator:
-    """The state of one paginated list request."""
+    """The state of one paginated list request.
+
+    ``ids`` are the keys of the rows selected when the list began: record ids of ``resource``,
+    or whatever ``resolve(company, key)`` turns back into a row (``None`` once it is gone).
+    """
 
     cursor: str
     resource: str
-    ids: list[str]
-    options: dict
+    ids: list[Hashable]
+    options: object
+    resolve: Callable[[Company, Hashable], object] | None = None
     position: int = 0
     last_response: float = 0.0
     finished: bool = False
 
-    def take(self, company: Company, limit: int) -> list[Record]:
-        """The next page of records (those deleted since the list began are skipped)."""
-        records = company.records[self.resource]
-        page: list[Record] = []
+    def take(self, company: Company, limit: int) -> list:
+        """The next page of rows (records deleted since the list began are skipped)."""
+        resolve = self.resolve or (lambda held, key: held.records[self.resource].get(key))
+        page: list = []
         while self.position < len(self.ids) and len(page) < limit:
-            record = records.get(self.ids[self.position])
+            row = resolve(company, self.ids[self.position])
             self.position += 1
-            if record is not None:
-                page.append(record)
+            if row is not None:
+                page.append(row)
         self.finished = self.position >= len(self.ids)
         return page
 
@@ -54,9 +60,16 @@ class Cursors:
         self._lock = threading.Lock()
         self._iterators: dict[str, Iterator] = {}
 
-    def start(self, resource: str, records: list[Record], options: dict) -> Iterator:
-        """A new iterator positioned at the first record."""
-        iterator = Iterator(str(uuid.uuid4()), resource, [r.id for r in records], options)
+    def start(
+        self,
+        resource: str,
+        keys: list[Hashable],
+        options: object,
+        resolve: Callable[[Company, Hashable], object] | None = None,
+    ) -> Iterator:
+        """A new iterator positioned at the first row (``keys``: record ids unless ``resolve``
+        says how to find a row by its key)."""
+        iterator = Iterator(str(uuid.uuid4()), resource, keys, options, resolve)
         with self._lock:
             self._prune(time.monotonic())
             self._iterators[iterator.cursor] = iterator

@@ -107,16 +107,11 @@ def _tests(company: Company, res: Resource, params: dict) -> list:
     if res.kind == "list" and status in ("active", "inactive"):
         wanted = status == "active"
         tests.append(lambda r: r.data["isActive"] is wanted)
-    if params.get("updatedAfter"):
-        after = clock.parse_bound(params["updatedAfter"], "updatedAfter", end_of_day=False)
-        tests.append(lambda r: r.updated_ts >= after)
-    if params.get("updatedBefore"):
-        before = clock.parse_bound(params["updatedBefore"], "updatedBefore", end_of_day=True)
-        tests.append(lambda r: r.updated_ts <= before)
+    tests += updated_tests(clock, params)
     if res.kind == "list":
         tests += _name_tests(params)
     else:
-        tests += _txn_tests(clock, params)
+        tests += txn_tests(clock, params)
     for param, field in (
         ("classIds", "class"),
         ("currencyIds", "currency"),
@@ -145,10 +140,22 @@ def _tests(company: Company, res: Resource, params: dict) -> list:
     return tests
 
 
+def updated_tests(clock, params: dict) -> list:
+    """``updatedAfter`` / ``updatedBefore``, both inclusive (a date alone: its whole day)."""
+    tests = []
+    if params.get("updatedAfter"):
+        after = clock.parse_bound(params["updatedAfter"], "updatedAfter", end_of_day=False)
+        tests.append(lambda r: r.updated_ts >= after)
+    if params.get("updatedBefore"):
+        before = clock.parse_bound(params["updatedBefore"], "updatedBefore", end_of_day=True)
+        tests.append(lambda r: r.updated_ts <= before)
+    return tests
+
+
 def _account_test(wanted: set[str]):
     def test(record: Record) -> bool:
         data = record.data
-        for field in ("account", "receivablesAccount"):
+        for field in ("account", "receivablesAccount", "payablesAccount", "depositToAccount"):
             if _ref_id(data.get(field)) in wanted:
                 return True
         return False
@@ -186,7 +193,8 @@ def _name_tests(params: dict) -> list:
     return tests
 
 
-def _txn_tests(clock, params: dict) -> list:
+def txn_tests(clock, params: dict) -> list:
+    """The transaction-date range and the ``refNumber`` filters."""
     tests = []
     if params.get("transactionDateFrom"):
         low = clock.parse_date(params["transactionDateFrom"], "transactionDateFrom").isoformat()

@@ -25,6 +25,7 @@ class Resource:
     deletable: bool = False
     voidable: bool = False
     writable: bool = True  # False: list and retrieve only (no create or update here)
+    updatable: bool = True  # False: created and deleted here, never modified
 
     @property
     def collection_path(self) -> str:
@@ -125,6 +126,10 @@ RESOURCES: dict[str, Resource] = {
             paginated=False,
             voidable=True,
         ),
+        _txn("item-receipts", "qbd_item_receipt", "item_receipt", "Item Receipt", updatable=False),
+        _txn("sales-receipts", "qbd_sales_receipt", "sales_receipt", "Sales Receipt",
+             updatable=False),
+        _txn("credit-memos", "qbd_credit_memo", "credit_memo", "Credit Memo", updatable=False),
         Resource(
             "accounts",
             "qbd_account",
@@ -151,6 +156,10 @@ OTHER_ITEM_PATHS = (
 ALL_ITEM_PATHS = (*ITEM_PATHS, *OTHER_ITEM_PATHS)
 LIST_PATHS = ("customers", "vendors", *ALL_ITEM_PATHS, "accounts")
 TXN_PATHS = ("sales-orders", "purchase-orders", "invoices", "inventory-adjustments")
+# Stock-moving transactions the WMS does not mirror: made in QuickBooks (or through the API),
+# never generated, created and deleted but not modified here.
+QB_ONLY_TXN_PATHS = ("item-receipts", "sales-receipts", "credit-memos")
+ALL_TXN_PATHS = (*TXN_PATHS, *QB_ONLY_TXN_PATHS)
 # The resources that make up a company's ``size`` (accounts and other item kinds come on top).
 SIZED_PATHS = ("customers", "vendors", *ITEM_PATHS, *TXN_PATHS)
 NAMESPACES = {

@@ -22,6 +22,15 @@ def dumps(obj) -> bytes:
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode()
 
 
+# The arrays of a transaction that hold its lines (``includeLineItems=false`` empties them).
+LINE_ARRAYS = ("lines", "lineGroups", "itemLines", "expenseLines", "itemGroupLines")
+
+
+def without_lines(data: dict) -> dict:
+    """A shallow copy of a transaction's data with its line arrays empty."""
+    return {**data, **{key: [] for key in LINE_ARRAYS if key in data}}
+
+
 @dataclass(slots=True, eq=False)
 class Record:
     """One QuickBooks object: its wire form (camelCase, every field) plus bookkeeping."""
@@ -56,10 +65,8 @@ class Record:
         cached = self.cache.get(variant)
         if cached is None:
             data = self.data
-            if not lines and "lines" in data:
-                data = {**data, "lines": []}
-                if "lineGroups" in data:
-                    data["lineGroups"] = []
+            if not lines and any(key in data for key in LINE_ARRAYS):
+                data = without_lines(data)
             if not alternate_addresses and "alternateShippingAddresses" in data:
                 data = {**data, "alternateShippingAddresses": None}
             cached = self.cache[variant] = dumps(data)

@@ -68,6 +68,22 @@ class SimHttp:
             json = {}
         return self.http.request(method, f"/_sim/{path}", json=json)
 
+    def edit(self, body: dict) -> list[dict]:
+        """``POST /_sim/edits`` (see :mod:`qbdsim.edits`): the records touched, ``{"resource",
+        "id"}`` each. Raises ``httpx.HTTPStatusError`` when the simulator refuses the edit."""
+        response = self.sim("POST", "edits", body)
+        response.raise_for_status()
+        return response.json()["touched"]
+
+    def create_in_quickbooks(self, resource: str, fields: dict) -> str:
+        """A record made "in QuickBooks" behind the API's back (e.g. an item receipt: stock
+        received that the WMS never saw); ``fields`` as the API's create body. Its id."""
+        return self.edit({"create": {"resource": resource, "fields": fields}})[0]["id"]
+
+    def delete_in_quickbooks(self, resource: str, record_id: str) -> None:
+        """A transaction deleted (a list object made inactive) in QuickBooks."""
+        self.edit({"delete": {"resource": resource, "id": record_id}})
+
     def close(self) -> None:
         """Close the connection pool."""
         self.http.close()

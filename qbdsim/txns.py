@@ -20,11 +20,11 @@ from qbdsim.lines import (
     build_line,
     replace_adjustment_lines,
     replace_lines,
-    settle_special_lines,
 )
 from qbdsim.lists import adjust_average_cost
 from qbdsim.resources import RESOURCES, Resource
 from qbdsim.store import Company, Record
+from qbdsim.totals import counted_lines, sales_totals
 from qbdsim.values import add_days, fmt_money, to_decimal
 
 _TRAILING_DIGITS = re.compile(r"(\d+)$")
@@ -277,31 +277,16 @@ def _derive(company: Company, res: Resource, data: dict) -> None:
     cannot set them)."""
     if res.path == "inventory-adjustments":
         return
-    counted = settle_special_lines(company, data["lines"]) + group_lines(data)
     every_line = data["lines"] + group_lines(data)
-    subtotal = sum((to_decimal(line["amount"]) for line in counted), Decimal(0))
     if res.path == "purchase-orders":
+        counted = counted_lines(company, data)
+        subtotal = sum((to_decimal(line["amount"]) for line in counted), Decimal(0))
         data["totalAmount"] = fmt_money(subtotal)
         data["isFullyReceived"] = bool(every_line) and all(
             (line["receivedQuantity"] or 0) >= (line["quantity"] or 0) for line in every_line
         )
         return
-    tax_item = data["salesTaxItem"]
-    entry = company.aux_get("sales_tax_item", tax_item["id"]) if tax_item else None
-    rate = to_decimal(entry["rate"]) if entry else Decimal(0)
-    data["salesTaxPercentage"] = entry["rate"] if entry else None
-    taxable = sum(
-        (
-            to_decimal(line["amount"])
-            for line in counted
-            if (line["salesTaxCode"] or {}).get("fullName") == "Tax"
-        ),
-        Decimal(0),
-    )
-    tax = taxable * rate / 100
-    data["subtotal"] = fmt_money(subtotal)
-    data["salesTaxTotal"] = fmt_money(tax)
-    total = to_decimal(data["subtotal"]) + to_decimal(data["salesTaxTotal"])
+    total = sales_totals(company, data)
     if res.path == "sales-orders":
         data["totalAmount"] = fmt_money(total)
         data["isFullyInvoiced"] = ledger.fully_invoiced(every_line)

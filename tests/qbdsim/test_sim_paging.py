@@ -9,6 +9,7 @@ import conductor
 import pytest
 
 from qbdsim.query import qb_sort_key
+from qbdsim.resources import RESOURCES
 from qbdsim.testing import conductor_client, running_simulator
 
 
@@ -20,7 +21,7 @@ def test_sdk_auto_paging_returns_every_record_once(shared_client, shared_wire, e
         if name in ("inventory-adjustments", "accounts"):
             continue
         resource = getattr(shared_client.qbd, name.replace("-", "_"))
-        kwargs = {"status": "all"} if "item" in name or name in ("customers", "vendors") else {}
+        kwargs = {"status": "all"} if RESOURCES[name].kind == "list" else {}
         ids = [row.id for row in resource.list(conductor_end_user_id=eu, limit=7, **kwargs)]
         # Then each record arrives exactly once
         assert len(ids) == len(set(ids)) == total, name
