@@ -15,16 +15,17 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 
 from webapp.extensions import db
-from webapp.models.sync import ERROR, RUNNING, SyncError, SyncObjectRun, SyncSession, SyncState
+from webapp.models.sync import ERROR, RUNNING, SyncError, SyncObjectRun, SyncSession
 from webapp.models.types import utcnow
 from webapp.sync import ledger
 from webapp.sync.base import ADJUSTMENT, LIST, TRANSACTION, SyncObject
 from webapp.sync.conductor import QuickBooks
 from webapp.sync.objects import registry
+from webapp.sync.pull.plan import has_rows, later, state_of, wants_full
 from webapp.sync.pull.refs import RefResolver
 from webapp.sync.pull.writer import PageResult, PageWriter
 from webapp.sync.writing import sync_writer
@@ -32,7 +33,6 @@ from webapp.sync.writing import sync_writer
 # The next incremental pull starts this long before the last one's newest `updatedAt`, on top
 # of the pull's own duration: a record edited while a pull ran is read again next time.
 OVERLAP_MARGIN_S = 120
-DELETED_LIST_MAX_AGE = timedelta(days=89)  # QuickBooks keeps deletions for 90 days
 MESSAGE_MAX = 2000
 # A running object's heartbeat is stamped at least this often, pages or not: a quarter of the
 # two minutes after which a session with no sign of a worker counts as stalled.
@@ -156,7 +156,7 @@ class PullContext:
         run.failed += result.failed
         run.conflicts = (run.conflicts or 0) + result.conflicts
         if result.max_updated:
-            self.checkpoint["max_updated"] = _later(self.checkpoint.get("max_updated"),
+            self.checkpoint["max_updated"] = later(self.checkpoint.get("max_updated"),
                                                     result.max_updated)
         if self.writer.linked:  # kept with the checkpoint: a resume still refreshes them
             self.checkpoint["linked"] = sorted(set(self.checkpoint.get("linked") or [])
@@ -169,7 +169,7 @@ class PullContext:
             self.writer.referred.clear()
         if result.oldest_failed:
             held = self.checkpoint.get("oldest_failed")
-            if held is None or _later(held, result.oldest_failed) == held:
+            if held is None or later(held, result.oldest_failed) == held:
                 self.checkpoint["oldest_failed"] = result.oldest_failed
         self.flush(current_record=result.last_record_id, label=result.last_record_label)
 
@@ -187,22 +187,6 @@ class PullContext:
         if self.on_progress is not None:
             self.on_progress(run)
         self.check_cancel()
-
-
-def _later(a: str | None, b: str | None) -> str | None:
-    if a is None or b is None:
-        return a or b
-    return a if datetime.fromisoformat(a) >= datetime.fromisoformat(b) else b
-
-
-def _state(session: SyncSession, name: str) -> SyncState:
-    state = db.session.scalar(select(SyncState).where(
-        SyncState.end_user_id == session.end_user_id, SyncState.object_name == name))
-    if state is None:
-        state = SyncState(end_user_id=session.end_user_id, object_name=name)
-        db.session.add(state)
-        db.session.flush()
-    return state
 
 
 _frozen = False
@@ -270,7 +254,7 @@ def _pull_object(session, run, object_name, qb, is_cancelled, on_progress, setti
         ctx.checkpoint["pulled"] = True
         ctx.flush()
     if not ctx.checkpoint.get("deletions_done"):
-        deletions.apply(ctx, _state(session, object_name))
+        deletions.apply(ctx, state_of(session, object_name))
     if rewind.HELD in ctx.checkpoint:  # did QuickBooks go back in time? (no request asked)
         rewind.report(ctx)
         ctx.flush()
@@ -292,31 +276,28 @@ def _pull_object(session, run, object_name, qb, is_cancelled, on_progress, setti
 
 def _plan_pull(ctx: PullContext) -> None:
     """Decide once per run: incremental from the watermark, or a full pull with id comparison."""
-    from webapp.sync.pull import rewind  # the engine's helpers are imported where used (no cycles)
+    from webapp.sync.pull import probes, rewind  # imported where used (no cycles)
 
-    state = _state(ctx.session, ctx.obj.name)
-    table = ctx.obj.model.__table__
-    has_rows = db.session.scalar(select(func.count()).select_from(table)) > 0
-    stale = state.last_deleted_check_at is None or (
-        utcnow() - state.last_deleted_check_at > DELETED_LIST_MAX_AGE)
+    state = state_of(ctx.session, ctx.obj.name)
+    rows = has_rows(ctx.obj)
     started = ctx.writer.now  # rows written by this run carry a synced_at at or after it
-    # A watermark is always set back from the moment its pull started: one later than now
-    # means this server's clock was wrong then, and what changed since may lie before it.
-    ahead = state.watermark is not None and datetime.fromisoformat(state.watermark) > started
-    full = (ctx.session.mode == "full" or state.watermark is None or ahead
-            or (stale and has_rows))
+    full = wants_full(ctx.session, state, rows, started)
     ctx.checkpoint = {
         "started": started.isoformat(),
         "since": None if full else state.watermark,
         "full": full,
-        "compare_ids": full and has_rows,
+        "compare_ids": full and rows,
     }
     ctx.set_link_tracking(full)
     rewind.note_held(ctx)
-    if full and has_rows:
+    if full and rows:
         ctx.checkpoint["seen_stamp"] = started.isoformat()
         ctx.writer.stamp_seen = started
-    ctx.run.total = None
+    if not full and ctx.obj.kind != LIST and probes.unchanged(ctx):
+        ctx.checkpoint["pulled"] = True  # QuickBooks says none changed: nothing to list
+        ctx.run.total = 0
+    else:
+        ctx.run.total = None
     ctx.flush()
 
 
@@ -326,9 +307,10 @@ def _advance_state(ctx: PullContext) -> None:
     The new watermark is the newest `updatedAt` seen, set back by the pull's duration and a
     margin, never past a record that failed (so it is read again once fixed in QuickBooks) and
     never past the moment the pull started (a record stamped in the future by a wrong clock
-    must not freeze the sync).
+    must not freeze the sync). The deletion watermark never passes the moment the session's
+    deleted list was asked either (`probes.deleted`: it may be older than this run).
     """
-    state = _state(ctx.session, ctx.obj.name)
+    state = state_of(ctx.session, ctx.obj.name)
     started = datetime.fromisoformat(ctx.checkpoint["started"])
     back_off = timedelta(seconds=(utcnow() - started).total_seconds() + OVERLAP_MARGIN_S)
     newest = ctx.checkpoint.get("max_updated")
@@ -341,8 +323,13 @@ def _advance_state(ctx: PullContext) -> None:
         text = candidate.astimezone(newest_at.tzinfo).isoformat(timespec="seconds")
         # A full pull read everything: its watermarks stand, even ones earlier than before
         full = ctx.checkpoint.get("full")
-        state.watermark = text if failed or full else _later(state.watermark, text)
-        state.deleted_watermark = text if full else _later(state.deleted_watermark, text)
+        state.watermark = text if failed or full else later(state.watermark, text)
+        asked = ctx.checkpoint.get("deleted_asked_at")
+        if asked and not full:  # the session's deleted list was asked then: not past it
+            cap = datetime.fromisoformat(asked) - timedelta(seconds=OVERLAP_MARGIN_S)
+            capped = min(candidate, cap.astimezone(newest_at.tzinfo))
+            text = capped.astimezone(newest_at.tzinfo).isoformat(timespec="seconds")
+        state.deleted_watermark = text if full else later(state.deleted_watermark, text)
     elif ctx.checkpoint.get("full"):  # QuickBooks has none: nothing to be ahead of
         state.watermark = state.deleted_watermark = None
     if ctx.checkpoint.get("full"):

@@ -1,6 +1,7 @@
 """Applying QuickBooks deletions to the WMS mirror (DESIGN §5.6).
 
-Normally from the deleted-object lists since the last check. When that check is older than
+Normally from the deleted-object lists since the last check, asked once per session for all
+its objects (`probes.deleted`). When that check is older than
 QuickBooks keeps deletions (90 days), or on a full sync, the pull itself was a full one that
 stamped every record it saw, and rows it did not see are the deleted ones (id comparison).
 Deleted list objects become inactive; deleted transactions are kept, marked `qb_deleted_at`.
@@ -17,6 +18,8 @@ from webapp.extensions import db
 from webapp.models.sync import SyncState
 from webapp.models.types import utcnow
 from webapp.sync.base import LIST
+from webapp.sync.pull import probes
+from webapp.sync.pull.plan import later
 
 if TYPE_CHECKING:
     from webapp.sync.engine import PullContext
@@ -68,21 +71,20 @@ def _unknown_to_quickbooks(ctx: PullContext, candidates: list[str],
     return candidates
 
 
+def check_after(state: SyncState) -> str | None:
+    """Where a deleted-list check starts: the deletion watermark, but never further back than
+    QuickBooks keeps deletions (older ones were seen by the previous check, which is younger
+    than that, else this would be an id comparison); None for everything it keeps."""
+    if not state.deleted_watermark:
+        return None
+    after = datetime.fromisoformat(state.deleted_watermark)
+    floor = (utcnow() - MAX_LOOKBACK).astimezone(after.tzinfo)
+    return max(after, floor).isoformat(timespec="seconds")
+
+
 def _from_deleted_lists(ctx: PullContext, state: SyncState) -> int:
     obj = ctx.obj
-    types = sorted(set(obj.deleted_types.values()))
-    if obj.kind == LIST:
-        resource, param = "deleted-list-objects", "objectTypes"
-    else:
-        resource, param = "deleted-transactions", "transactionTypes"
-    params = {param: types}
-    if state.deleted_watermark:
-        after = datetime.fromisoformat(state.deleted_watermark)
-        # QuickBooks refuses to look back past 90 days; older deletions were seen by the
-        # previous check, which is younger than that (else this would be an id comparison).
-        floor = (utcnow() - MAX_LOOKBACK).astimezone(after.tzinfo)
-        params["deletedAfter"] = max(after, floor).isoformat(timespec="seconds")
-    rows = _readable(ctx, obj, ctx.qb.list_all(resource, params))
+    rows = _readable(ctx, obj, probes.deleted(ctx, check_after(state)))
     table = obj.model.__table__
     gone = {row["id"] for row, _when in rows}
     if obj.kind == LIST and gone:
@@ -114,13 +116,11 @@ def _from_deleted_lists(ctx: PullContext, state: SyncState) -> int:
         )
         deleted += result.rowcount or 0
     if newest is not None:
-        from webapp.sync.engine import _later
-
         try:
             candidate = (newest - timedelta(seconds=OVERLAP_S)).isoformat(timespec="seconds")
         except OverflowError:  # a deletion "at" the dawn of time: no watermark to take from it
             return deleted
-        state.deleted_watermark = _later(state.deleted_watermark, candidate)
+        state.deleted_watermark = later(state.deleted_watermark, candidate)
     return deleted
 
 
