@@ -236,7 +236,7 @@ def _run_object(session_id, object_name, qb, is_cancelled, on_progress, settings
 
 def _pull_object(session, run, object_name, qb, is_cancelled, on_progress, settings):
     from webapp.sync import push
-    from webapp.sync.pull import deletions, lists, pulls, refresh, rewind
+    from webapp.sync.pull import deletions, lists, moves, pulls, refresh, rewind
 
     obj = registry.get(object_name)
     ctx = PullContext(session, run, obj, qb, is_cancelled, on_progress, settings or {})
@@ -261,6 +261,8 @@ def _pull_object(session, run, object_name, qb, is_cancelled, on_progress, setti
     if not ctx.checkpoint.get("refreshed"):
         if obj.kind == LIST:
             refresh.renamed(ctx)
+            if obj.name == moves.MOVED:
+                moves.reread(ctx)
         else:
             refresh.refresh(ctx)
         ctx.checkpoint["refreshed"] = True
@@ -293,8 +295,10 @@ def _plan_pull(ctx: PullContext) -> None:
     if full and rows:
         ctx.checkpoint["seen_stamp"] = started.isoformat()
         ctx.writer.stamp_seen = started
-    if not full and ctx.obj.kind != LIST and probes.unchanged(ctx):
-        ctx.checkpoint["pulled"] = True  # QuickBooks says none changed: nothing to list
+    listed = None if full or ctx.obj.kind == LIST else probes.unchanged(ctx)
+    if listed is not None:  # QuickBooks says none changed: nothing to list
+        rewind.tick_listed(ctx, [{"id": qb_id} for qb_id in listed])
+        ctx.checkpoint["pulled"] = True
         ctx.run.total = 0
     else:
         ctx.run.total = None

@@ -129,24 +129,34 @@ def _ask_deleted(ctx: PullContext, family: str, mine: set[str],
 # --- changed transactions --------------------------------------------------------------------
 
 
-def unchanged(ctx: PullContext) -> bool:
-    """Whether QuickBooks says none of this object's transactions changed since its
-    watermark (`ctx.checkpoint["since"]`), so that it needs no listing."""
+def unchanged(ctx: PullContext) -> list[str] | None:
+    """When QuickBooks says none of this object's transactions changed since its watermark
+    (`ctx.checkpoint["since"]`), so that it needs no listing: the ids it listed since then
+    (each one the WMS holds as it is; `rewind` ticks them off). Else None: list."""
     obj = ctx.obj
     since = ctx.checkpoint.get("since")
     types = set(obj.deleted_types.values())
     if not since or not types:
-        return False
+        return None
+    rows = changed(ctx, types, since)
+    if rows is None:  # too many to tell: list
+        return None
+    listed = {qb_id: datetime.fromisoformat(stamp) for _kind, qb_id, stamp in rows}
+    return sorted(listed) if not listed or _all_read_since(obj, listed) else None
+
+
+def changed(ctx: PullContext, types: set[str], since: str) -> list[list[str]] | None:
+    """[[type, id, updatedAt], ...] of the transactions of `types` changed since `since`,
+    from the session's one `GET /transactions`; None when more changed than it reads."""
     held = (ctx.session.probes or {}).get("transactions")
     if held is None or not types <= set(held["types"]) or not _covers(held["after"], since):
         held = _ask_changed(ctx, types, since)
         _keep(ctx, "transactions", held)
-    if held["changed"] is None:  # too many to tell: list
-        return False
+    if held["changed"] is None:
+        return None
     floor = datetime.fromisoformat(since)
-    listed = {qb_id: datetime.fromisoformat(stamp) for kind, qb_id, stamp in held["changed"]
-              if kind in types and datetime.fromisoformat(stamp) >= floor}
-    return not listed or _all_read_since(obj, listed)
+    return [row for row in held["changed"]
+            if row[0] in types and datetime.fromisoformat(row[2]) >= floor]
 
 
 def _all_read_since(obj: type[SyncObject], listed: dict[str, datetime]) -> bool:
@@ -170,12 +180,23 @@ def _all_read_since(obj: type[SyncObject], listed: dict[str, datetime]) -> bool:
 
 
 def _ask_changed(ctx: PullContext, mine: set[str], since: str) -> dict[str, Any]:
-    """`GET /transactions` for every transaction type of the session's objects that pull
-    incrementally, since the earliest of their watermarks: {"changed": [[type, id, updatedAt],
-    ...] or None when more than PROBE_PAGES pages changed}."""
+    """`GET /transactions` for every transaction type the session's objects need, since the
+    earliest of their watermarks — the types of its transaction objects that pull
+    incrementally, and those that move stock the WMS does not mirror (`moves`) —:
+    {"changed": [[type, id, updatedAt], ...], or None when more than PROBE_PAGES pages
+    changed}."""
+    from webapp.sync.pull import moves  # it asks through here
+
     types, earliest = set(mine), [since]
     for other in _session_objects(ctx):
-        if other is ctx.obj or other.kind == LIST or not other.deleted_types:
+        if other is ctx.obj:
+            continue
+        if other.name == moves.MOVED:
+            since_moves = moves.watermark(ctx.session)
+            if since_moves:
+                types.update(moves.STOCK_TYPES)
+                earliest.append(since_moves)
+        if other.kind == LIST or not other.deleted_types:
             continue
         state = state_of(ctx.session, other.name)
         if wants_full(ctx.session, state, has_rows(other)):
@@ -183,12 +204,13 @@ def _ask_changed(ctx: PullContext, mine: set[str], since: str) -> dict[str, Any]
         types.update(other.deleted_types.values())
         earliest.append(state.watermark)
     after = min(earliest, key=datetime.fromisoformat)
+    at = utcnow().isoformat()
     params = {"transactionTypes": sorted(types), "updatedAfter": after}
-    changed: list[list[str]] | None = []
+    found: list[list[str]] | None = []
     try:
         for number, page in enumerate(cursor_pages(ctx.qb, "transactions", params)):
             if number == 0 and len(page["data"]) + remaining_count(page) > PROBE_PAGES * PAGE_LIMIT:
-                changed = None
+                found = None
                 break
             for row in page["data"]:
                 kind, qb_id = row.get("transactionType"), row.get("transactionId")
@@ -199,13 +221,13 @@ def _ask_changed(ctx: PullContext, mine: set[str], since: str) -> dict[str, Any]
                     if not isinstance(qb_id, str) or datetime.fromisoformat(stamp).tzinfo is None:
                         raise ValueError(qb_id)
                 except (TypeError, ValueError):
-                    changed = None  # a row that does not read: trust the listings
+                    found = None  # a row that does not read: trust the listings
                     break
-                changed.append([kind, qb_id, stamp])
-            if changed is None:
+                found.append([kind, qb_id, stamp])
+            if found is None:
                 break
     except QuickBooksError as error:
         if error.retryable and error.kind != CURSOR:
             raise  # QuickBooks closed, throttling: the object is tried again
-        changed = None  # a probe that failed midway or is refused: the objects list as before
-    return {"after": after, "types": sorted(types), "changed": changed}
+        found = None  # a probe that failed midway or is refused: the objects list as before
+    return {"at": at, "after": after, "types": sorted(types), "changed": found}

@@ -315,12 +315,19 @@ def _place(target: str, resource: str, qb_id: str) -> tuple:
 def refresh(ctx: PullContext) -> int:
     """Read the affected (incremental) or stale (full) targets again, one committed batch at
     a time; returns how many were rewritten."""
-    from webapp.sync.objects import registry
-
     targets = stale(ctx) if ctx.checkpoint.get("full") else affected(ctx)
     # A full pull's id comparison is over: rows read here carry the time they were read.
     ctx.writer.stamp_seen = None
-    held = ctx.checkpoint.get("refresh_at")  # the last batch a previous attempt committed
+    return read_again(ctx, targets, "refresh_at")
+
+
+def read_again(ctx: PullContext, targets: dict[str, dict[str, list[str]]], place: str) -> int:
+    """Read {object: {resource: [ids]}} again by id and write what differs, committing each
+    batch with its place in the checkpoint (under `place`), so a resumed run goes on after the
+    last batch written; returns how many rows were rewritten."""
+    from webapp.sync.objects import registry
+
+    held = ctx.checkpoint.get(place)  # the last batch a previous attempt committed
     done = _place(*held) if held else None
     rewritten = 0
     for target in TARGETS:
@@ -342,6 +349,6 @@ def refresh(ctx: PullContext) -> int:
                 if read:  # unchanged ones too: they are known fresh as of now
                     db.session.execute(update(table).where(table.c.qb_id.in_(read))
                                        .values(synced_at=read_at))
-                ctx.checkpoint["refresh_at"] = [target, resource, chunk[-1]]
+                ctx.checkpoint[place] = [target, resource, chunk[-1]]
                 ctx.flush()
     return rewritten

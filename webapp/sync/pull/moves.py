@@ -1,0 +1,131 @@
+"""Stock moved by transactions the WMS does not mirror (issue 17).
+
+Bills and item receipts, sales receipts, credit memos, checks and charges with item lines,
+assembly builds: each changes the on-hand of the inventory items on its lines, and QuickBooks
+gives those items no new revision when it does, so an incremental pull of items never sees
+it. After the items' pull, the session's one `GET /transactions` (`probes.changed`) says which
+of those transactions changed since the last time (`watermark`); they are read by id — one
+request per type that has any — for the items their lines name, and only those items are read
+again (`refresh.read_again`). The item's merge keeps stock a net change (DESIGN §1): the WMS
+figure moves by QuickBooks' difference, so a move the WMS has not pushed yet is kept.
+
+When more changed than the probe reads, each type is listed from the watermark instead. The
+watermark is the moment the probe was asked (after a full pull of items, the moment it
+started: every on-hand was read after it), set back by the overlap margin (our clock may be
+ahead of QuickBooks'): what changed after it is read by the next sync.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+
+from webapp.extensions import db
+from webapp.models.sync import SyncSession
+from webapp.models.types import utcnow
+from webapp.models.wms import Item
+from webapp.sync.conductor import QuickBooksError
+from webapp.sync.pull import probes
+from webapp.sync.pull.paging import cursor_pages
+from webapp.sync.pull.plan import state_of
+from webapp.sync.pull.pulls import restart_or_raise
+
+if TYPE_CHECKING:
+    from webapp.sync.engine import PullContext
+
+MOVED = "item"  # the object whose on-hand these transactions move
+WATERMARK = "stock_moves"  # its SyncState row: the last probe's moment, set back
+OVERLAP_S = 120
+# Transaction types QuickBooks has that move an inventory item's on-hand and that the WMS does
+# not mirror, with their resource (the WMS's own — orders, invoices, adjustments — are read
+# again by `refresh` after their pull).
+STOCK_TYPES = {
+    "item_receipt": "item-receipts",
+    "bill": "bills",
+    "sales_receipt": "sales-receipts",
+    "credit_memo": "credit-memos",
+    "vendor_credit": "vendor-credits",
+    "check": "checks",
+    "credit_card_charge": "credit-card-charges",
+    "credit_card_credit": "credit-card-credits",
+    "build_assembly": "build-assemblies",
+}
+LINE_KEYS = ("lines", "itemLines", "lineGroups", "itemLineGroups")
+
+
+def watermark(session: SyncSession) -> str | None:
+    return state_of(session, WATERMARK).watermark
+
+
+def reread(ctx: PullContext) -> int:
+    """After the items' pull: read again the items moved by the transactions above that
+    changed since the watermark; returns how many were rewritten."""
+    from webapp.sync.pull.refresh import RESOURCE_BY_ITEM_TYPE, read_again
+
+    state = state_of(ctx.session, WATERMARK)
+    asked = ctx.checkpoint.get("moves_asked")
+    if asked is None:
+        if ctx.checkpoint.get("full") or state.watermark is None:
+            # The pull read every item's on-hand, each after it started: nothing to ask.
+            asked = ctx.checkpoint["started"]
+        else:
+            asked = utcnow().isoformat()
+            ctx.checkpoint["moves_items"] = sorted(_moved_items(ctx, state.watermark))
+        ctx.checkpoint["moves_asked"] = asked
+        ctx.flush()
+    ids = set(ctx.checkpoint.get("moves_items") or ())
+    targets: dict[str, list[str]] = {}
+    for qb_id, item_type in db.session.execute(
+            select(Item.qb_id, Item.item_type).where(Item.qb_id.in_(sorted(ids)))):
+        resource = RESOURCE_BY_ITEM_TYPE.get(item_type)
+        if resource:
+            targets.setdefault(resource, []).append(qb_id)
+    rewritten = read_again(ctx, {"item": {r: sorted(i) for r, i in targets.items()}},
+                           "moves_at") if targets else 0
+    state.watermark = (datetime.fromisoformat(asked) - timedelta(seconds=OVERLAP_S)).isoformat(
+        timespec="seconds")
+    return rewritten
+
+
+def _moved_items(ctx: PullContext, since: str) -> set[str]:
+    """QuickBooks ids of the items on the lines of the stock transactions changed since."""
+    rows = probes.changed(ctx, set(STOCK_TYPES), since)
+    records: list[dict] = []
+    if rows is None:  # too many to tell from the probe: list each type from the watermark
+        for resource in STOCK_TYPES.values():
+            records += _listed(ctx, resource, since)
+    else:
+        by_type: dict[str, list[str]] = {}
+        for kind, qb_id, _stamp in rows:
+            by_type.setdefault(kind, []).append(qb_id)
+        for kind, ids in sorted(by_type.items()):
+            found, _gone = ctx.resolver.lookup(STOCK_TYPES[kind], sorted(set(ids)))
+            records += found
+    items: set[str] = set()
+    for record in records:
+        _collect(record, items)
+    return items
+
+
+def _listed(ctx: PullContext, resource: str, since: str) -> list[dict]:
+    restarts = 0
+    while True:
+        try:
+            return [r for page in cursor_pages(ctx.qb, resource, {"updatedAfter": since})
+                    for r in page["data"]]
+        except QuickBooksError as error:
+            restarts = restart_or_raise(error, restarts)
+
+
+def _collect(node: Any, items: set[str]) -> None:
+    """Every `item.id` on a transaction's lines, line groups' lines included."""
+    if not isinstance(node, dict):
+        return
+    item = node.get("item")
+    if isinstance(item, dict) and isinstance(item.get("id"), str):
+        items.add(item["id"])
+    for key in LINE_KEYS:
+        for line in node.get(key) or ():
+            _collect(line, items)
