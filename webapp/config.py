@@ -77,6 +77,14 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
         raise ConfigError(f"{name} must be a number, got {raw!r}") from None
 
 
+def _resume_records(env: Mapping[str, str]) -> int:
+    value = _float(env, "QBSYNC_RESUME_RECORDS", 3000)
+    if value < 150 or value != int(value):
+        raise ConfigError(f"QBSYNC_RESUME_RECORDS must be a whole number of records, at least"
+                          f" one page (150), got {env.get('QBSYNC_RESUME_RECORDS')!r}")
+    return int(value)
+
+
 def load_settings(env: Mapping[str, str], instance_path: str) -> dict[str, Any]:
     """Turn environment variables into Flask config keys, failing loudly in production."""
     mode = (env.get("QBSYNC_MODE") or "production").strip().lower()
@@ -134,6 +142,9 @@ def load_settings(env: Mapping[str, str], instance_path: str) -> dict[str, Any]:
         # The account (by name) of inventory adjustments the WMS makes (counts included).
         "QBSYNC_ADJUSTMENT_ACCOUNT": env.get("QBSYNC_ADJUSTMENT_ACCOUNT")
         or demo.get("adjustment_account"),
+        # The most records a crash makes an object read again (transaction listings holding
+        # more are read in windows of updatedAt: webapp.sync.pull.pulls).
+        "QBSYNC_RESUME_RECORDS": _resume_records(env),
         # The per-record ledger keeps this many days of events (pruned as sessions end).
         "QBSYNC_LEDGER_RETENTION_DAYS": int(_float(env, "QBSYNC_LEDGER_RETENTION_DAYS", 180)),
         "QBSYNC_ADMIN_EMAIL": env.get("QBSYNC_ADMIN_EMAIL") or "admin@example.com",

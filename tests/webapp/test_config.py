@@ -134,3 +134,12 @@ def test_production_over_plain_http_says_why_login_cannot_work(monkeypatch, tmp_
     relaxed = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/p.db"})
     assert "plain HTTP" not in relaxed.test_client().get("/login", base_url=lan).get_data(
         as_text=True)
+
+
+def test_the_resume_bound_is_whole_pages_of_records_at_least_one_page():
+    assert load_settings({"QBSYNC_MODE": "test"}, "/tmp")["QBSYNC_RESUME_RECORDS"] == 3000
+    env = {"QBSYNC_MODE": "test", "QBSYNC_RESUME_RECORDS": "4500"}
+    assert load_settings(env, "/tmp")["QBSYNC_RESUME_RECORDS"] == 4500
+    for bad in ("100", "1500.5", "many"):
+        with pytest.raises(ConfigError, match="QBSYNC_RESUME_RECORDS"):
+            load_settings({"QBSYNC_MODE": "test", "QBSYNC_RESUME_RECORDS": bad}, "/tmp")
