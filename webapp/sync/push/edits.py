@@ -24,6 +24,8 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from sqlalchemy import select
+
 from webapp.extensions import db
 from webapp.models.sync import PUSHED_UPDATED
 from webapp.sync import views
@@ -97,7 +99,7 @@ def push_edit(pusher: Pusher, row, lines, qb_ids, changed: set[str], lines_chang
             return
         pusher._set(row["id"], sent_revision=None)  # refused: nothing landed
         if error.code == STALE and not retried:
-            pusher._read_again(resource, qb_id)  # QuickBooks' changes merged (both_changed)
+            read_again(pusher, row)  # QuickBooks' changes merged (both_changed)
             row, lines, qb_ids = pusher._load(row["id"])
             changed, lines_changed = views.wms_changed(obj, row, lines, qb_ids)
             push_edit(pusher, row, lines, qb_ids, changed, lines_changed, retried=True)
@@ -144,8 +146,36 @@ def settle_update(pusher: Pusher, local_id: int, fresh: dict | None) -> bool:
         landed(pusher, row, lines, fresh, fields or ["lines"])
         return True
     # QuickBooks changed it after (or instead): its version stands (both_changed)
-    pusher._read_again(pusher.obj.resource_of(row), row["qb_id"])
+    read_again(pusher, row)
     return True
+
+
+def read_again(pusher: Pusher, row) -> None:
+    """QuickBooks' adjustment now, merged as a pull merges it, and its items read again
+    after it: a change of its stock in QuickBooks moved them, and no pull of this session
+    is left to see it (their revisions do not move)."""
+    items = set(stock.differences((row["sync_base"] or {}).get("lines"), "item_qb_id"))
+    pusher._read_again(pusher.obj.resource_of(row), row["qb_id"])
+    after = pusher._load(row["id"])[0]
+    items |= set(stock.differences((after["sync_base"] or {}).get("lines"), "item_qb_id"))
+    reread_items(pusher.ctx, sorted(items))
+
+
+def reread_items(ctx, qb_ids: list[str]) -> None:
+    """Read these items again and write them as a pull does (QuickBooks' moves reach the
+    WMS figure as differences)."""
+    from webapp.models.wms import Item
+    from webapp.sync.objects import registry
+    from webapp.sync.objects.item import RESOURCE_BY_ITEM_TYPE
+
+    obj = registry.get("item")
+    by_resource: dict[str, list[str]] = {}
+    for qb_id, item_type in db.session.execute(select(Item.qb_id, Item.item_type).where(
+            Item.qb_id.in_(qb_ids))):
+        by_resource.setdefault(RESOURCE_BY_ITEM_TYPE[item_type], []).append(qb_id)
+    for resource, ids in sorted(by_resource.items()):
+        records, _gone = ctx.resolver.lookup(resource, ids)
+        ctx.writer.write(obj, resource, records)
 
 
 def both_changed(obj, row, old_lines, old_base, fresh_base, qb_ids) -> list[Conflict] | None:
