@@ -2,8 +2,9 @@
 
 `wms_inventory_adjustment.from_count` marks an adjustment the sync recorded for a WMS count
 (an item's `quantity_on_hand` changed directly): the WMS figure already includes its
-difference, so when QuickBooks creates it only the item's base moves. `sent_revision` is set
-while an update of an adjustment's lines, sent at that revision, has no known outcome. Both
+difference, so when QuickBooks creates it only the item's base moves. `stock_sent` is set
+while an update of an adjustment's lines has no known outcome: the revision it was sent at and
+the differences per item it sent. Both
 are sync columns, so the change-stamping triggers (generated from `SYNC_COLUMNS`) are dropped
 and installed again around them.
 
@@ -14,6 +15,7 @@ Create Date: 2026-12-20 09:00:00
 """
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 from webapp.models import triggers
 
@@ -24,6 +26,7 @@ branch_labels = None
 depends_on = None
 
 TABLE = 'wms_inventory_adjustment'
+JSON = sa.JSON().with_variant(postgresql.JSONB(), 'postgresql')
 
 
 def upgrade():
@@ -32,13 +35,13 @@ def upgrade():
     # plain ALTERs: a batch rebuild on SQLite would cascade to the lines
     op.add_column(TABLE, sa.Column('from_count', sa.Boolean(), nullable=False,
                                    server_default=sa.false()))
-    op.add_column(TABLE, sa.Column('sent_revision', sa.String(length=20), nullable=True))
+    op.add_column(TABLE, sa.Column('stock_sent', JSON, nullable=True))
     triggers.install(op.execute, dialect)
 
 
 def downgrade():
     dialect = op.get_bind().dialect.name
     triggers.drop(op.execute, dialect)
-    op.execute(f'ALTER TABLE {TABLE} DROP COLUMN sent_revision')
+    op.execute(f'ALTER TABLE {TABLE} DROP COLUMN stock_sent')
     op.execute(f'ALTER TABLE {TABLE} DROP COLUMN from_count')
     triggers.install(op.execute, dialect)

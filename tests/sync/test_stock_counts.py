@@ -148,7 +148,7 @@ def test_an_adjustment_edited_in_the_wms_moves_stock_by_the_change(sync_app, qb,
     assert objects_by_name(doc)["inventory_adjustment"]["pushed"] == 1
     row = _adjustment(adjustment)
     assert _qb_lines(qb, row.qb_id) == [10]
-    assert row.wms_pending is False and row.sent_revision is None
+    assert row.wms_pending is False and row.stock_sent is None
     assert qb_on_hand(qb, qb_item) == wms_on_hand(item_id) == opening + 10
     assert objects_by_name(sync(EVERYTHING))["inventory_adjustment"]["pushed"] == 0
     assert qb_on_hand(qb, qb_item) == wms_on_hand(item_id) == opening + 10
@@ -168,7 +168,7 @@ def test_an_edit_whose_answer_is_lost_lands_once(sync_app, qb, sim):
         sim.faults(lost_response_rate=0.0)
     assert _qb_lines(qb, _adjustment(adjustment).qb_id) == [-2]
     assert qb_on_hand(qb, qb_item) == wms_on_hand(item_id) == opening - 2
-    assert _adjustment(adjustment).sent_revision is None
+    assert _adjustment(adjustment).stock_sent is None
 
 
 @pytest.mark.parametrize("quickbooks_first", [False, True])

@@ -9,7 +9,7 @@ it again when the adjustment is found later would count it twice.
 So before the item object is pulled (the items are read first in every session that reads
 them), each adjustment in doubt is looked for: a row with an `externalId` committed, no
 QuickBooks id and no refusal since (its create may have been sent), and a row with
-`sent_revision` (an update of its lines may have landed). What QuickBooks has is adopted as
+`stock_sent` (an update of its lines may have landed). What QuickBooks has is adopted as
 the push would have had it answered; what it does not have stays pending for the push.
 """
 
@@ -35,7 +35,7 @@ def settle(ctx: PullContext) -> None:
     table = obj.model.__table__
     ids = list(db.session.scalars(select(table.c.id).where(
         table.c.qb_deleted_at.is_(None),
-        or_(table.c.sent_revision.is_not(None),
+        or_(table.c.stock_sent.is_not(None),
             and_(table.c.qb_id.is_(None), table.c.external_id.is_not(None),
                  table.c.push_error.is_(None))))
         .order_by(table.c.id)))

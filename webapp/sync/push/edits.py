@@ -12,10 +12,12 @@ counted twice (`both_changed`, called by the pull's merge). Both sides making th
 (the same differences per item) is one change. Each decision is a ledger event: the update
 (`pushed_updated`) or the conflict, naming the new adjustment.
 
-An update whose answer is lost may or may not have landed. `sent_revision` is committed
-before the request; the record is read again at once, and when that read fails too, before
-the items are next read (webapp.sync.push.doubt): a revision still the one sent means it did
-not land; QuickBooks holding the differences sent means it did.
+An update whose answer is lost may or may not have landed. `stock_sent` (the revision it is
+sent at, the differences per item it sends) is committed before the request; the record is
+read again at once, and when that read fails too, before the items are next read
+(webapp.sync.push.doubt): a revision still the one sent means it did not land; QuickBooks
+holding the differences sent means it did — what was sent becomes the base, and a WMS edit
+made since stays pending, a change from what was sent.
 """
 
 from __future__ import annotations
@@ -83,7 +85,9 @@ def push_edit(pusher: Pusher, row, lines, qb_ids, changed: set[str], lines_chang
     if lines_changed:
         body["lines"] = update_lines(obj, lines, qb_ids)
     if stock_changed:  # committed before the request: its outcome can be found out
-        pusher._set(row["id"], sent_revision=row["qb_revision"])
+        sent = {item: format(value, "f") for item, value in wms_differences(
+            obj, lines, qb_ids).items()}
+        pusher._set(row["id"], stock_sent={"revision": row["qb_revision"], "differences": sent})
         db.session.commit()
     resource, qb_id = obj.resource_of(row), row["qb_id"]
     fields = sorted(columns) + (["lines"] if lines_changed else [])
@@ -97,7 +101,7 @@ def push_edit(pusher: Pusher, row, lines, qb_ids, changed: set[str], lines_chang
             if not settle_update(pusher, row["id"], fresh):
                 raise
             return
-        pusher._set(row["id"], sent_revision=None)  # refused: nothing landed
+        pusher._set(row["id"], stock_sent=None)  # refused: nothing landed
         if error.code == STALE and not retried:
             read_again(pusher, row)  # QuickBooks' changes merged (both_changed)
             row, lines, qb_ids = pusher._load(row["id"])
@@ -120,7 +124,7 @@ def landed(pusher: Pusher, row, lines, record: dict, fields: list[str]) -> None:
     moves = stock.change(stock.differences(base, "item_qb_id"), stock.record_differences(record))
     stock.move(stock.local_items(moves))
     pusher._adopt(row, lines, record, PUSHED_UPDATED, fields, sent_lines="lines" in fields)
-    pusher._set(row["id"], sent_revision=None)
+    pusher._set(row["id"], stock_sent=None)
 
 
 def read(pusher: Pusher, row) -> dict | None:
@@ -130,23 +134,26 @@ def read(pusher: Pusher, row) -> dict | None:
 
 
 def settle_update(pusher: Pusher, local_id: int, fresh: dict | None) -> bool:
-    """An update sent at `sent_revision` whose outcome was unknown, against QuickBooks'
-    record now: True when that settles it (landed, or overtaken by QuickBooks' own change),
-    False when it did not land (sent again by the push)."""
-    row, lines, qb_ids = pusher._load(local_id)
-    sent = row["sent_revision"]
-    pusher._set(local_id, sent_revision=None)
-    if fresh is None or sent is None:
+    """An update whose outcome was unknown (`stock_sent`), against QuickBooks' record now:
+    True when that settles it (landed, or overtaken by QuickBooks' own change), False when it
+    did not land (the push sends the WMS's lines again)."""
+    row, lines, _qb_ids = pusher._load(local_id)
+    sent = row["stock_sent"]
+    pusher._set(local_id, stock_sent=None)
+    if fresh is None or sent is None or fresh.get("revisionNumber") == sent["revision"]:
         return False
-    if fresh.get("revisionNumber") == sent:
-        return False
-    if stock.record_differences(fresh) == wms_differences(pusher.obj, lines, qb_ids):
-        changed, lines_changed = views.wms_changed(pusher.obj, row, lines, qb_ids)
-        fields = sorted(changed - pusher.obj.computed) + (["lines"] if lines_changed else [])
-        landed(pusher, row, lines, fresh, fields or ["lines"])
+    sent_differences = {item: Decimal(value) for item, value in sent["differences"].items()}
+    if stock.record_differences(fresh) != sent_differences:
+        read_again(pusher, row)  # QuickBooks changed it after (or instead): both_changed
         return True
-    # QuickBooks changed it after (or instead): its version stands (both_changed)
-    read_again(pusher, row)
+    # It landed: what was sent is the base, QuickBooks' answer merged over it as our write.
+    was = stock.differences((row["sync_base"] or {}).get("lines"), "item_qb_id")
+    stock.move(stock.local_items(stock.change(was, sent_differences)))
+    resource = pusher.obj.resource_of(row)
+    sent_lines = pusher.ctx.writer.map_record(pusher.obj, resource, fresh, "").base["lines"]
+    pusher._set(local_id, sync_base={**(row["sync_base"] or {}), "lines": sent_lines})
+    row, lines, _qb_ids = pusher._load(local_id)
+    pusher._adopt(row, lines, fresh, PUSHED_UPDATED, ["lines"], sent_lines=False)
     return True
 
 
