@@ -108,7 +108,10 @@ def move(moves: dict[int, Decimal], *, wms: bool = True) -> None:
         base = dict(base or {})
         base["quantity_on_hand"] = _number(Decimal(str(base.get("quantity_on_hand") or 0))
                                            + difference)
-        values = {"sync_base": base}
+        # The stored fingerprint is of QuickBooks' record before our move: kept, a later read
+        # of a record that looks the same again (QuickBooks moved the stock back) would be
+        # skipped as unchanged, and that move lost.
+        values = {"sync_base": base, "sync_hash": None}
         if wms:
             values["quantity_on_hand"] = Decimal(on_hand or 0) + difference
         db.session.execute(update(table).where(table.c.id == item_id).values(**values))
