@@ -4,8 +4,10 @@ own changes.
 For each changed record whose row exists, `outcomes` compares the row (and its lines) with its
 `sync_base` (webapp.sync.views); a row the WMS did not touch simply takes QuickBooks' values,
 its lines keeping their local ids by QuickBooks line id; one it did is merged field by field and
-line by line (webapp.sync.merge), the conflicts decided for the ledger. `claim_created` and
-`number_lines` tie records QuickBooks created from WMS rows back to those rows.
+line by line (webapp.sync.merge), the conflicts decided for the ledger — except the stock of an
+inventory adjustment both sides changed, which is never merged (webapp.sync.push.edits).
+`claim_created` and `number_lines` tie records QuickBooks created from WMS rows back to those
+rows (an adjustment's stock then moves, as its push would have moved it).
 """
 
 from __future__ import annotations

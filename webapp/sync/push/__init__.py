@@ -13,7 +13,12 @@ by comparing the row with its `sync_base`). Each is one committed step:
   writer (echo suppression: the next pull skips it; a WMS edit made meanwhile is merged,
   not lost), committed with its ledger event;
 - a record QuickBooks refuses is one `sync_error` (phase push) with a plain reason, stays
-  pending with `push_error` set, and the rest go on. Cancel is checked between records.
+  pending with `push_error` set, and the rest go on. Cancel is checked between records;
+- stock (DESIGN §1, net changes): an item's count is recorded as an adjustment of its
+  difference (`push.counts`), edits of pushed adjustments send their lines and move the items
+  by the change (`push.edits`), and adjustments the push itself recorded meanwhile are sent in
+  a further pass; writes with no known outcome are settled before items are read
+  (`push.doubt`, called by the engine before the item pull).
 """
 
 from __future__ import annotations
