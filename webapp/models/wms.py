@@ -25,7 +25,7 @@ ITEM_TYPES = ("inventory", "non_inventory", "service", "other_charge")
 # `local_updated_at` and sets `wms_pending` (database triggers, webapp.models.triggers).
 SYNC_COLUMNS = ("id", "qb_id", "qb_revision", "qb_updated_at", "local_updated_at", "synced_at",
                 "sync_base", "sync_hash", "qb_deleted_at", "wms_pending", "push_error",
-                "push_held_at")
+                "push_held_at", "from_count", "stock_sent")
 
 
 def is_held(push_held_at: datetime | None, local_updated_at: datetime | None) -> bool:
@@ -300,12 +300,22 @@ class InvoiceLine(LineMixin, db.Model):
 
 
 class InventoryAdjustment(SyncedMixin, TransactionMixin, db.Model):
+    """A stock move (DESIGN §1: net changes). Besides the WMS's own and QuickBooks' ones, the
+    sync writes two kinds itself: a WMS count (an item's `quantity_on_hand` changed directly)
+    becomes one with `from_count` set, whose difference the WMS figure already includes, so
+    that when QuickBooks creates it only the item's base moves (webapp.sync.push.counts); and
+    the WMS's change of an adjustment QuickBooks changed too is sent as a new plain one.
+    `stock_sent` ({"revision", "differences" per item}) is set while an update of the lines,
+    sent at that revision, has no known outcome (webapp.sync.push.doubt)."""
+
     __tablename__ = "wms_inventory_adjustment"
 
     account_qb_id: Mapped[str | None] = mapped_column(String(36))
     account_name: Mapped[str | None] = mapped_column(String(159))
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("wms_customer.id"))
     customer_qb_id: Mapped[str | None] = mapped_column(String(36))
+    from_count: Mapped[bool] = mapped_column(default=False, server_default=false())
+    stock_sent: Mapped[dict[str, Any] | None] = mapped_column(JSONDoc)
 
     lines: Mapped[list[InventoryAdjustmentLine]] = relationship(
         order_by="InventoryAdjustmentLine.position", cascade="all, delete-orphan"

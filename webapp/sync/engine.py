@@ -248,6 +248,8 @@ def _pull_object(session, run, object_name, qb, is_cancelled, on_progress, setti
         return run
     if not ctx.checkpoint:
         _plan_pull(ctx)
+    if obj.name == "item" and not ctx.checkpoint.get("pulled"):
+        push.settle_stock(ctx)  # stock writes in doubt, before the items are read
     if not ctx.checkpoint.get("pulled"):
         {LIST: lists.pull_list, TRANSACTION: pulls.pull_transactions,
          ADJUSTMENT: pulls.pull_adjustments}[obj.kind](ctx)

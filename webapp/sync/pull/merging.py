@@ -4,8 +4,10 @@ own changes.
 For each changed record whose row exists, `outcomes` compares the row (and its lines) with its
 `sync_base` (webapp.sync.views); a row the WMS did not touch simply takes QuickBooks' values,
 its lines keeping their local ids by QuickBooks line id; one it did is merged field by field and
-line by line (webapp.sync.merge), the conflicts decided for the ledger. `claim_created` and
-`number_lines` tie records QuickBooks created from WMS rows back to those rows.
+line by line (webapp.sync.merge), the conflicts decided for the ledger — except the stock of an
+inventory adjustment both sides changed, which is never merged (webapp.sync.push.edits).
+`claim_created` and `number_lines` tie records QuickBooks created from WMS rows back to those
+rows (an adjustment's stock then moves, as its push would have moved it).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from sqlalchemy import func, select, update
 
 from webapp.extensions import db
 from webapp.sync import views
+from webapp.sync.base import ADJUSTMENT
 from webapp.sync.merge import QUICKBOOKS, Conflict, merge_fields, merge_lines
 
 
@@ -75,6 +78,10 @@ def claim_created(obj, records: list[dict], existing: dict) -> None:
         db.session.execute(update(table).where(table.c.id == local_id)
                            .values(qb_id=record["id"]))
         number_lines(obj, local_id, record)
+        if obj.kind == ADJUSTMENT:  # ours landed unseen: its stock moves now, once
+            from webapp.sync.push.stock import landed_unseen
+
+            landed_unseen(obj, local_id)
         existing[record["id"]] = SimpleNamespace(
             id=local_id, qb_id=record["id"], qb_revision=None, sync_hash=None,
             qb_deleted_at=None)
@@ -124,6 +131,12 @@ def _outcome(obj, m, row, old_lines: list, qb_ids: dict, two_way: bool) -> Outco
         # Deactivated by the sync's own deletion mark, not by the WMS.
         row = {**row, "is_active": old_base.get("is_active") is not False}
     wms_fields, wms_lines = views.wms_changed(obj, row, old_lines, qb_ids)
+    if wms_lines and obj.kind == ADJUSTMENT:  # stock both sides moved: never merged
+        from webapp.sync.push.edits import both_changed
+
+        decided = both_changed(obj, row, old_lines, old_base, m.base, qb_ids)
+        if decided is not None:  # QuickBooks' lines stand (the WMS's change sent anew)
+            outcome.conflicts, wms_lines = decided, False
     if not wms_fields and not wms_lines:
         return outcome
     merged = merge_fields(
@@ -131,7 +144,7 @@ def _outcome(obj, m, row, old_lines: list, qb_ids: dict, two_way: bool) -> Outco
         views.base_values(obj, m.base), set(fields), rule=obj.rule, computed=obj.computed,
         net_change=obj.net_change, qb_updated_at=m.updated_at,
         local_updated_at=row["local_updated_at"])
-    outcome.conflicts = merged.conflicts
+    outcome.conflicts += merged.conflicts
     refs = {ref.qb_column: ref for ref in obj.refs}
     for column in merged.kept:
         ref = refs.get(column)

@@ -13,7 +13,12 @@ by comparing the row with its `sync_base`). Each is one committed step:
   writer (echo suppression: the next pull skips it; a WMS edit made meanwhile is merged,
   not lost), committed with its ledger event;
 - a record QuickBooks refuses is one `sync_error` (phase push) with a plain reason, stays
-  pending with `push_error` set, and the rest go on. Cancel is checked between records.
+  pending with `push_error` set, and the rest go on. Cancel is checked between records;
+- stock (DESIGN §1, net changes): an item's count is recorded as an adjustment of its
+  difference (`push.counts`), edits of pushed adjustments send their lines and move the items
+  by the change (`push.edits`), and adjustments the push itself recorded meanwhile are sent in
+  a further pass; writes with no known outcome are settled before items are read
+  (`push.doubt`, called by the engine before the item pull).
 """
 
 from __future__ import annotations
@@ -29,10 +34,11 @@ from webapp.sync import ledger, views
 from webapp.sync.base import ADJUSTMENT
 from webapp.sync.conductor import RECORD, QuickBooksError
 from webapp.sync.pull.merging import number_lines
-from webapp.sync.push import bodies, stock
+from webapp.sync.push import bodies, counts, edits, stock
 from webapp.sync.push.creates import find_created, name_holder
 
 if TYPE_CHECKING:
+    from webapp.sync.base import SyncObject
     from webapp.sync.engine import PullContext
 
 STALE = "qb_3200"
@@ -48,21 +54,33 @@ def push_object(ctx: PullContext) -> None:
     table = obj.model.__table__
     failed = set(ctx.checkpoint.get("push_failed") or ())
     order = [table.c.sublevel, table.c.id] if "sublevel" in table.c else [table.c.id]
-    ids = [i for i in db.session.scalars(
-        select(table.c.id).where(or_(table.c.wms_pending, table.c.qb_id.is_(None)),
-                                 table.c.qb_deleted_at.is_(None), _not_held(table))
-        .order_by(*order))
-           if i not in failed]
-    if not ids:
-        return
-    run = ctx.run
-    run.total = max(run.total or 0, run.processed) + len(ids)  # progress covers the push
     pusher = Pusher(ctx)
-    for local_id in ids:
-        ctx.check_cancel()
-        pusher.push(local_id)
-        run.processed += 1
-        ctx.flush()
+    done: set[int] = set()
+    while True:
+        ids = [i for i in db.session.scalars(
+            select(table.c.id).where(or_(table.c.wms_pending, table.c.qb_id.is_(None)),
+                                     table.c.qb_deleted_at.is_(None), _not_held(table))
+            .order_by(*order)) if i not in failed and i not in done]
+        if not ids:
+            return
+        run = ctx.run
+        run.total = max(run.total or 0, run.processed) + len(ids)  # progress covers the push
+        for local_id in ids:
+            ctx.check_cancel()
+            pusher.push(local_id)
+            done.add(local_id)
+            run.processed += 1
+            ctx.flush()
+        if obj.kind != ADJUSTMENT:
+            return
+        # an adjustment's edit QuickBooks overtook left the WMS's change as a new one: sent now
+
+
+def settle_stock(ctx: PullContext) -> None:
+    """Adjustments whose create or update has no known outcome, settled (push.doubt)."""
+    from webapp.sync.push import doubt
+
+    doubt.settle(ctx)
 
 
 def _not_held(table):
@@ -72,8 +90,10 @@ def _not_held(table):
 
 
 class Pusher:
-    def __init__(self, ctx: PullContext) -> None:
-        self.ctx, self.obj, self.qb = ctx, ctx.obj, ctx.qb
+    """Sends one row at a time of `obj` (the context's object unless said otherwise)."""
+
+    def __init__(self, ctx: PullContext, obj: type[SyncObject] | None = None) -> None:
+        self.ctx, self.obj, self.qb = ctx, obj or ctx.obj, ctx.qb
         self.names = bodies.Names(ctx.qb)
 
     # --- one row ------------------------------------------------------------------------
@@ -108,20 +128,22 @@ class Pusher:
     def _update(self, row, lines, qb_ids, *, retried: bool = False) -> None:
         obj = self.obj
         changed, lines_changed = views.wms_changed(obj, row, lines, qb_ids)
-        columns = changed - obj.computed
-        if obj.kind == ADJUSTMENT and (columns or lines_changed):
-            # A move QuickBooks has is changed there; a further WMS move is a new adjustment.
-            self._set(row["id"], wms_pending=False, push_error=(
-                "an adjustment already in QuickBooks is not changed from the WMS: enter the"
-                " further move as a new adjustment"))
+        if obj.kind == ADJUSTMENT:  # stock moves: the change of difference (push.edits)
+            edits.push_edit(self, row, lines, qb_ids, changed, lines_changed)
             return
+        columns = changed - obj.computed
+        count_refused = None
+        if changed & obj.net_change:  # a count: sent as an adjustment of its difference
+            count_refused = counts.record(row)
         unsent = None
         if lines_changed and not views.plain_lines_changed(obj, row, lines, qb_ids):
             lines_changed = False  # only inside line groups, which are left as QuickBooks has
             unsent = "changes inside line groups are not sent to QuickBooks"
         if not columns and not lines_changed:
-            # Nothing to update; stock the WMS moved stays its pending difference.
-            self._set(row["id"], wms_pending=bool(changed & obj.net_change), push_error=unsent)
+            # Nothing to update; stock the WMS moved stays its pending difference until the
+            # count's adjustment lands (or for good, on an item QuickBooks keeps no stock of).
+            self._set(row["id"], wms_pending=bool(changed & obj.net_change) and not (
+                count_refused), push_error=unsent or count_refused)
             return
         body: dict[str, Any] = {"revisionNumber": row["qb_revision"]}
         body.update(bodies.header(obj, row, columns, qb_ids, self.names, create=False))
@@ -163,16 +185,19 @@ class Pusher:
     def _create(self, row, lines, qb_ids) -> None:
         obj = self.obj
         resource = obj.resource_of(row)
-        if row["external_id"] is None:
-            # Committed before the request: whatever happens to it, we can find it again.
-            self._set(row["id"], external_id=str(uuid.uuid4()))
-            db.session.commit()
-            row, lines, qb_ids = self._load(row["id"])
-        else:  # an earlier attempt may have created it: look before creating again
-            found = find_created(self.qb, obj, row, qb_ids)
+        if row["external_id"] is not None:  # an earlier attempt may have created it: look
+            found = find_created(self.qb, obj, row, qb_ids)  # before creating again
             if found is not None:
                 self._created(row, lines, found)
                 return
+        if row["external_id"] is None or row["push_error"] is not None:
+            # Committed before the request: whatever happens to it, we can find it again
+            # (a row with an external id, no id and no refusal may be in QuickBooks: see
+            # push.doubt).
+            self._set(row["id"], external_id=row["external_id"] or str(uuid.uuid4()),
+                      push_error=None)
+            db.session.commit()
+            row, lines, qb_ids = self._load(row["id"])
         columns = set(obj.write_fields(row)) | {ref.qb_column for ref in obj.refs}
         body = bodies.header(obj, row, columns, qb_ids, self.names, create=True)
         self._defaults(row, lines, body)
@@ -199,7 +224,11 @@ class Pusher:
     def _created(self, row, lines, record: dict) -> None:
         self._adopt(row, lines, record, PUSHED_CREATED, ["created"], sent_lines=True)
         if self.obj.kind == ADJUSTMENT:
-            stock.moved_by_us(lines)
+            stock.moved_by_us(lines, from_count=row["from_count"])
+        elif row.get("item_type") == "inventory" and row.get("quantity_on_hand"):
+            # A new item's stock in the WMS is a count: QuickBooks created it with none.
+            self._set(row["id"], quantity_on_hand=row["quantity_on_hand"], wms_pending=True)
+            counts.record(self._load(row["id"])[0])
 
     def _defaults(self, row, lines, body: dict) -> None:
         """What QuickBooks requires on create that the WMS may not say: an item's accounts,
