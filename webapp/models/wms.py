@@ -191,8 +191,9 @@ class LineMixin:
     qb_line_id: Mapped[str | None] = mapped_column(String(36))
     position: Mapped[int] = mapped_column(default=0)
     item_qb_id: Mapped[str | None] = mapped_column(String(36))
-    # The item's full name as the line carries it (QuickBooks'): the one name a line of an
-    # item kind the WMS does not mirror (a discount, an item group) has.
+    # The item's full name as the line carries it, where the WMS has no item row to name it:
+    # the one name a line of an item kind the WMS does not mirror (a discount, an item group)
+    # has. NULL when `item_id` is set (the item's own row has its name, renames included).
     item_name: Mapped[str | None] = mapped_column(String(209))
     description: Mapped[str | None] = mapped_column(Text)
     quantity: Mapped[Decimal | None] = mapped_column(QUANTITY)

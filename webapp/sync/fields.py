@@ -40,8 +40,11 @@ class Field:
 
     def __init__(self, path: str, *, required: bool = False, max_length: int | None = None,
                  write: str | bool = True, create_only: bool = False,
-                 update_only: bool = False):
+                 update_only: bool = False, in_base: bool = True):
         self.path, self.required, self.max_length = path, required, max_length
+        # Kept in `sync_base` (QuickBooks' copy): not a name copied from another record, which
+        # QuickBooks changes with that record and without a new revision of this one.
+        self.in_base = in_base
         self.top = None if "." in path else path  # the common case, read without _dig
         self.write = self.write_path(path) if write is True else (write or None)
         self.create_only, self.update_only = create_only, update_only
@@ -247,7 +250,8 @@ def compile_fields(fields: dict[str, Field]):
                      f"    values[{column!r}] = {expr}"]
         else:
             body.append(f"    values[{column!r}] = None if {raw} is None else {expr}")
-        body.append(f"    base[{column!r}] = {raw}")
+        if field.in_base:
+            body.append(f"    base[{column!r}] = {raw}")
     exec(compile("\n".join(body), f"<fields {len(fields)}>", "exec"), namespace)  # noqa: S102
     _COMPILED[id(fields)] = (fields, namespace["apply"])
     return namespace["apply"]

@@ -12,7 +12,8 @@ HEADER_FIELDS = {
     "external_id": Text("externalId", create_only=True),
 }
 LINE_FIELDS = {
-    "item_name": Text("item.fullName", write=False),
+    # The name the line carries, kept where the WMS has no item row to name it (PageWriter)
+    "item_name": Text("item.fullName", write=False, in_base=False),
     "description": Text("description"),
     "quantity": Number("quantity"),
     "unit_of_measure": Text("unitOfMeasure"),
@@ -29,7 +30,7 @@ LINE_ITEM = Ref("item", target="item", column="item_id", qb_column="item_qb_id",
 GROUP_ITEM = Ref("itemGroup", target="item", column="item_id", qb_column="item_qb_id",
                  unmirrored=True)
 GROUP_FIELDS = {
-    "item_name": Text("itemGroup.fullName", write=False),
+    "item_name": Text("itemGroup.fullName", write=False, in_base=False),
     "description": Text("description"),
     "quantity": Number("quantity"),
     "unit_of_measure": Text("unitOfMeasure"),

@@ -94,9 +94,11 @@ def deleted(ctx: PullContext, after: str | None) -> list[dict]:
 
 
 def _before(row: Any, floor: datetime) -> bool:
-    """Deleted before `floor` (a row whose time does not read is kept: it fails visibly)."""
+    """Deleted before `floor`, as another object's older check asked for (a row that does not
+    read is kept: it fails visibly, as a failed record)."""
     try:
-        return datetime.fromisoformat(row.get("deletedAt")) < floor
+        return isinstance(row.get("id"), str) and datetime.fromisoformat(
+            row.get("deletedAt")) < floor
     except (AttributeError, TypeError, ValueError):
         return False
 

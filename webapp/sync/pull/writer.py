@@ -431,7 +431,8 @@ class PageWriter:
                 db.session.execute(
                     update(lines).where(lines.c[ref.column].is_(None),
                                         lines.c[ref.qb_column].in_(created))
-                    .values({ref.column: found}),
+                    .values({ref.column: found,
+                             **({"item_name": None} if "item_name" in lines.c else {})}),
                     execution_options={"synchronize_session": False})
 
     def _replace_lines(self, obj, changed: list[Mapped], ids: dict[str, int],
@@ -459,6 +460,8 @@ class PageWriter:
                         row[ref.qb_column] = qb_id
                         row[ref.column] = (self.local.get(ref.target, {}).get(qb_id)
                                            if qb_id else None)
+                        if row[ref.column] is not None and "item_name" in row:
+                            row["item_name"] = None  # the item's own row names it
                     if spec[2] is not None:
                         row["id"] = spec[2]
                 else:
