@@ -70,6 +70,19 @@ def qb_invoice(sim, customer_id: str, qb_item: str, quantity) -> str:
     return touched["id"]
 
 
+def qb_receipt(sim, resource: str, customer_id: str, vendor_id: str, qb_item: str,
+               quantity) -> str:
+    """An item receipt, sales receipt or credit memo entered in QuickBooks: stock moved by a
+    transaction the WMS does not mirror."""
+    party = {"vendorId": vendor_id} if resource == "item-receipts" else {
+        "customerId": customer_id}
+    lines = "itemLines" if resource == "item-receipts" else "lines"
+    (made,) = sim.edits({"create": {"resource": resource, "fields": {
+        **party, "transactionDate": "2026-12-01", lines: [{"itemId": qb_item,
+                                                          "quantity": quantity}]}}})
+    return made["id"]
+
+
 def qb_edit_adjustment(sim, qb, adjustment_qb_id: str, difference) -> None:
     [record] = qb.list_all("inventory-adjustments", {"ids": [adjustment_qb_id],
                                                      "includeLineItems": True})

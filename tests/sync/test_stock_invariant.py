@@ -1,6 +1,7 @@
 """The stock invariant (DESIGN §1, issue 17), randomized: many rounds of stock moves on both
 sides — WMS adjustments, WMS counts, WMS edits of adjustments, QuickBooks adjustments, edits
-of them and invoices made behind the API's back — with syncs in between that run clean, under
+of them, invoices, and item receipts, sales receipts and credit memos (which the WMS does not
+mirror) made behind the API's back — with syncs in between that run clean, under
 faults and lost answers (some failing for good), or cancelled part-way.
 
 The oracle is written from the rule, not from the code: every move is a quantity on one item,
@@ -12,6 +13,7 @@ made once, on one side, and counted once:
     QuickBooks adjustment of d          -> d
     QuickBooks edit of an adjustment line at x to y   -> y - x
     QuickBooks invoice of q             -> -q
+    QuickBooks item receipt / credit memo of q -> q; sales receipt of q -> -q
 
 After a final clean sync, for every item: WMS on-hand = QuickBooks on-hand = opening quantity
 + the sum of its moves. (The WMS edits lines to positive figures and QuickBooks to negative
@@ -36,6 +38,7 @@ from tests.sync.stock import (
     qb_adjust,
     qb_invoice,
     qb_on_hand,
+    qb_receipt,
     stocked_items,
     wms_adjustment,
     wms_count,
@@ -65,6 +68,7 @@ class StockOracle:
         for item_id, _ in self.items:
             assert wms_on_hand(item_id) == self.expected[item_id]
         self.account, self.customer = account_id(qb), customer_id(qb)
+        self.vendor = qb.list_page("vendors", {"limit": 1})["data"][0]["id"]
         self.first_adjustment = (db.session.scalar(select(func.max(InventoryAdjustment.id)))
                                  or 0) + 1
         self.qb_made: list[str] = []  # adjustments QuickBooks made in the test
@@ -78,7 +82,7 @@ class StockOracle:
         rng = self.rng
         item_id, qb_item = rng.choice(self.items)
         kind = rng.choice(("wms_adjust", "wms_count", "wms_edit", "qb_adjust", "qb_edit",
-                           "qb_invoice"))
+                           "qb_invoice", "qb_receipt"))
         if kind == "wms_adjust":
             d = rng.choice([-3, -2, -1, 1, 2, 4, 7])
             wms_adjustment(item_id, d)
@@ -112,6 +116,12 @@ class StockOracle:
                             "fields": {"lines": [{"id": line["id"], "quantityDifference": new}]}})
             local = dict((qb, local) for local, qb in self.items)[line["item"]["id"]]
             self.moved(local, new - shown, f"{kind} {record['id']} {shown}->{new}")
+        elif kind == "qb_receipt":  # moves the WMS does not mirror (issue 17: /transactions)
+            resource, sign = rng.choice((("item-receipts", 1), ("sales-receipts", -1),
+                                         ("credit-memos", 1)))
+            q = rng.randint(1, 4)
+            qb_receipt(self.sim, resource, self.customer, self.vendor, qb_item, q)
+            self.moved(item_id, sign * q, f"{kind} {resource}")
         else:
             q = rng.randint(1, 3)
             qb_invoice(self.sim, self.customer, qb_item, q)
