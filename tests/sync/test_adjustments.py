@@ -59,15 +59,15 @@ def test_a_full_pull_of_a_small_company_reads_adjustments_in_one_call(sync_app, 
     _assert_mirrored(qb)
 
     # an incremental pull with no changes: no call at all, as the session's GET /transactions
-    # (asked by the items, which the session syncs first) lists none changed; and one
-    # deleted-list check
+    # lists none changed and its deleted-list request none deleted (the items, which the
+    # session syncs first, asked both for every object, looking for stock moves)
     with TracingQuickBooks.from_config(sync_app.config) as traced:
         before = _adjustment_reads(sim)
         doc = sync(["inventory_adjustment"], qb=traced)
         assert _adjustment_reads(sim) - before == 0
         assert traced.adjustment_calls == []
     runs = objects_by_name(doc)
-    assert runs["inventory_adjustment"]["api_calls"] == 1
+    assert runs["inventory_adjustment"]["api_calls"] == 0
     run = runs["inventory_adjustment"]
     assert run["created"] == run["updated"] == run["deleted"] == 0, run
 

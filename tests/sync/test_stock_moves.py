@@ -96,8 +96,12 @@ def test_a_deleted_receipt_moves_the_wms_back(sync_app, sim, qb):
     sync(["item"])
     assert _on_hand(item["id"]) == opening + 4
     sim.edits({"delete": {"resource": "item-receipts", "id": touched["id"]}})
-    # A deleted transaction is no longer listed: its move back is found by the full pull
-    # that id comparisons make, or here by the next full sync
-    sync(["item"], mode="full")
+    before = _requests(sim)
+    # When the receipt is deleted in QuickBooks, the next incremental sync moves the WMS back:
+    # its lines are gone with it, so every inventory item is read again (by id, 100 a request)
+    sync(["item"])
+    spent = {p: n - before.get(p, 0) for p, n in _requests(sim).items() if n != before.get(p, 0)}
     assert _on_hand(item["id"]) == opening == _qb_on_hand(qb, item["id"])
-
+    inventory = sim.counts()["inventory-items"]
+    assert spent[f"{QBD}/deleted-transactions"] == 1
+    assert spent[f"{QBD}/inventory-items"] == 1 + -(-inventory // 100), spent

@@ -7,7 +7,10 @@ it. After the items' pull, the session's one `GET /transactions` (`probes.change
 of those transactions changed since the last time (`watermark`); they are read by id — one
 request per type that has any — for the items their lines name, and only those items are read
 again (`refresh.read_again`). The item's merge keeps stock a net change (DESIGN §1): the WMS
-figure moves by QuickBooks' difference, so a move the WMS has not pushed yet is kept.
+figure moves by QuickBooks' difference, so a move the WMS has not pushed yet is kept. A deleted
+one moves its items back, but its lines are gone with it: the session's one deleted-list
+request for transactions (`probes.deleted_of`) says so, and every inventory item is read again
+(deleting a receipt is rare; reading 100 items a request, it is the one sure way).
 
 When more changed than the probe reads, each type is listed from the watermark instead. The
 watermark is the moment the probe was asked (after a full pull of items, the moment it
@@ -38,6 +41,7 @@ if TYPE_CHECKING:
 MOVED = "item"  # the object whose on-hand these transactions move
 WATERMARK = "stock_moves"  # its SyncState row: the last probe's moment, set back
 OVERLAP_S = 120
+INVENTORY = "inventory"  # the item type whose on-hand QuickBooks keeps
 # Transaction types QuickBooks has that move an inventory item's on-hand and that the WMS does
 # not mirror, with their resource (the WMS's own — orders, invoices, adjustments — are read
 # again by `refresh` after their pull).
@@ -90,7 +94,11 @@ def reread(ctx: PullContext) -> int:
 
 
 def _moved_items(ctx: PullContext, since: str) -> set[str]:
-    """QuickBooks ids of the items on the lines of the stock transactions changed since."""
+    """QuickBooks ids of the items on the lines of the stock transactions changed since; every
+    inventory item's when one of them was deleted (its lines are gone with it)."""
+    if probes.deleted_of(ctx, "transaction", set(STOCK_TYPES), since):
+        return set(db.session.scalars(select(Item.qb_id).where(
+            Item.item_type == INVENTORY, Item.qb_id.is_not(None), Item.qb_deleted_at.is_(None))))
     rows = probes.changed(ctx, set(STOCK_TYPES), since)
     records: list[dict] = []
     if rows is None:  # too many to tell from the probe: list each type from the watermark

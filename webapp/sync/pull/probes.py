@@ -71,16 +71,20 @@ def _covers(asked_after: str | None, after: str | None) -> bool:
 def deleted(ctx: PullContext, after: str | None) -> list[dict]:
     """The deleted-list rows of this object's types since `after` (its own check's start),
     from the one request the session makes for all its objects of the same family."""
-    obj = ctx.obj
-    family = _family(obj)
-    resource, param, type_key = DELETED[family]
-    mine = set(obj.deleted_types.values())
+    rows = deleted_of(ctx, _family(ctx.obj), set(ctx.obj.deleted_types.values()), after)
+    ctx.checkpoint["deleted_asked_at"] = ctx.session.probes[f"deleted_{_family(ctx.obj)}"]["at"]
+    return rows
+
+
+def deleted_of(ctx: PullContext, family: str, mine: set[str], after: str | None) -> list[dict]:
+    """The deleted rows of `family` ("list" or "transaction") of the types `mine` since
+    `after`, from the session's one request for that family."""
+    _resource, _param, type_key = DELETED[family]
     key = f"deleted_{family}"
     held = (ctx.session.probes or {}).get(key)
     if held is None or not mine <= set(held["types"]) or not _covers(held["after"], after):
         held = _ask_deleted(ctx, family, mine, after)
         _keep(ctx, key, held)
-    ctx.checkpoint["deleted_asked_at"] = held["at"]
     floor = datetime.fromisoformat(after) if after else None
     rows = []
     for row in held["rows"]:
