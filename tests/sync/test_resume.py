@@ -150,3 +150,32 @@ def test_a_cancel_between_pages_stops_the_object(sync_app, sim):
         run_object(session.id, "customer", qb, is_cancelled=lambda: len(pages) >= 2,
                    on_progress=lambda run: pages.append(run.processed))
     assert db.session.scalar(select(SyncSession.id)) == session.id
+
+
+def test_a_listing_read_again_by_a_later_attempt_counts_each_record_once(sync_app, sim):
+    # 500 sales orders: one cursor listing (within the bound), which cannot be resumed part-way
+    sim.reset(size=2000)
+    count = sim.counts()["sales-orders"]
+    session = _fresh_session("sales_order")
+    with _client(sync_app) as qb:
+        for dep in [p.name for p in registry.plan(["sales_order"]) if p.name != "sales_order"]:
+            run_object(session.id, dep, qb, settings=sync_app.config)
+        pages = []
+
+        def crash_after_two_pages(run):
+            pages.append(run.processed)
+            if run.processed >= 2 * PAGE_LIMIT:
+                raise Crash()
+
+        with pytest.raises(Crash):
+            run_object(session.id, "sales_order", qb, on_progress=crash_after_two_pages,
+                       settings=sync_app.config)
+        db.session.rollback()
+        assert pages[-1] == 2 * PAGE_LIMIT
+        run = run_object(session.id, "sales_order", qb, settings=sync_app.config)
+        read_again = [i for i in qb.ids if i in set(db.session.scalars(
+            select(registry.get("sales_order").model.qb_id)))]
+    # The second attempt read the listing again from its start (the two pages the first wrote
+    # included), and counted each record once
+    assert len(read_again) >= count + 2 * PAGE_LIMIT
+    assert run.processed == run.total == run.created == count, (run.processed, run.total)

@@ -27,6 +27,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import select
+
+from webapp.extensions import db
 from webapp.models.types import utcnow
 from webapp.sync.conductor import CURSOR, QuickBooksError
 from webapp.sync.pull import rewind
@@ -63,6 +66,11 @@ class Batch:
     # Run in the writing thread before the records are written (a catch-up: lists.py): the
     # records to write instead, and the ids among them counted earlier in the run.
     expand: Callable[[list[dict]], tuple[list[dict], set[str]]] | None = None
+    # A page of a listing that cannot be resumed part-way (transactions in one listing): its
+    # total counts from where the run's first attempt began it, and when a later attempt reads
+    # it again (`again`), the records an earlier one wrote are not counted twice.
+    whole_listing: bool = False
+    again: bool = False
 
 
 def consume(ctx: PullContext, batches: Iterator[Batch]) -> None:
@@ -70,13 +78,18 @@ def consume(ctx: PullContext, batches: Iterator[Batch]) -> None:
     with Prefetcher(batches, requests=lambda: ctx.qb.api_calls, wire=ctx.qb.wire) as queue:
         for batch in queue:
             if batch.listing_count is not None:
-                ctx.run.total = ctx.run.processed + batch.listing_count
+                base = ctx.run.processed
+                if batch.whole_listing:
+                    base = ctx.checkpoint.setdefault("listing_from", base)
+                ctx.run.total = base + batch.listing_count
             if batch.adds_to_total:
                 ctx.run.total = (ctx.run.total or 0) + batch.adds_to_total
             records, counted = batch.records, ctx.seen_ids
             if batch.expand is not None:
                 records, written = batch.expand(records)
                 counted = ctx.seen_ids | written  # by this attempt, or before a resume
+            elif batch.again:
+                counted = ctx.seen_ids | written_in_run(ctx, records)
             rewind.tick_listed(ctx, records)
             result = ctx.writer.write(ctx.obj, batch.resource, records)
             ctx.checkpoint.update(rewind.without_notes(batch.checkpoint))
@@ -90,6 +103,17 @@ def consume(ctx: PullContext, batches: Iterator[Batch]) -> None:
             again = len(records) - len(fresh)
             result.unchanged = max(result.unchanged - again, 0)
             ctx.commit_page(result, len(fresh))
+
+
+def written_in_run(ctx: PullContext, records: list[dict]) -> set[str]:
+    """The ids among `records` this run wrote (or stamped as seen) before: their rows' `synced_at`
+    is at or after the moment it began. (A transaction's rows are written by its own listing
+    alone before the pull is done: no reference or refresh writes them meanwhile.)"""
+    table = ctx.obj.model.__table__
+    ids = [r.get("id") for r in records if isinstance(r.get("id"), str)]
+    started = datetime.fromisoformat(ctx.checkpoint["started"])
+    return set(db.session.scalars(select(table.c.qb_id).where(
+        table.c.qb_id.in_(ids), table.c.synced_at >= started))) if ids else set()
 
 
 def restart_or_raise(error: QuickBooksError, restarts: int) -> int:
@@ -121,6 +145,7 @@ def _transaction_batches(ctx: PullContext, cp: dict) -> Iterator[Batch]:
     sizes them)."""
     resource = ctx.obj.resources[0]
     bound = resume_bound(ctx)
+    again = cp.get("listing_from") is not None  # an earlier attempt read part of it
     if cp.get("mode") != "windows":
         params: dict[str, Any] = {"includeLineItems": True, **ctx.obj.list_params}
         if cp.get("since"):
@@ -137,9 +162,9 @@ def _transaction_batches(ctx: PullContext, cp: dict) -> Iterator[Batch]:
                     cp["rest"] = count
                     yield Batch(resource, [], dict(cp), known)
                     break
-                yield Batch(resource, first["data"], {}, known)
+                yield Batch(resource, first["data"], {}, known, whole_listing=True, again=again)
                 for page in pages:
-                    yield Batch(resource, page["data"])
+                    yield Batch(resource, page["data"], whole_listing=True, again=again)
                 return
             except QuickBooksError as error:
                 restarts = restart_or_raise(error, restarts)
