@@ -10,6 +10,7 @@ and write the ledger. The caller commits, together with progress and the checkpo
 
 from __future__ import annotations
 
+import gc
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -209,6 +210,22 @@ class PageWriter:
         return [r for n, r in enumerate(records) if last.get(ids[n], n) == n]
 
     def write(self, obj: type[SyncObject], resource: str, records: list[dict]) -> PageResult:
+        """Write one page (see the module's docstring).
+
+        The cyclic garbage collector waits until the page is written: a page makes some
+        100,000 objects that die by reference count when it is done, and collections every 700
+        of them walked the page again and again (~8 % of a full pull's CPU). Garbage a page
+        leaves in cycles is collected after it."""
+        collecting = gc.isenabled()
+        if collecting:
+            gc.disable()
+        try:
+            return self._write(obj, resource, records)
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _write(self, obj: type[SyncObject], resource: str, records: list[dict]) -> PageResult:
         result = PageResult()
         table = obj.model.__table__
         records = self._last_of_each(records)
