@@ -19,6 +19,8 @@ database depends on it:
 from __future__ import annotations
 
 import hashlib
+from itertools import chain
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Table, insert, select
@@ -43,10 +45,14 @@ class Bulk:
                 index_elements=[table.c.qb_id],
                 set_={c: stmt.excluded[c] for c in columns if c not in ("id", "qb_id")},
             )
+            if dialect.positional and dialect.insert_returning:  # SQLite >= 3.35
+                # the rows' local ids come back with the statement, not from a second query
+                stmt = stmt.returning(table.c.qb_id, table.c.id)
         else:
             stmt = insert(table).inline()
         compiled = stmt.compile(dialect=dialect, column_keys=list(columns))
         self.sql = compiled.string
+        self.returns = bool(compiled.returning)
         self.multirow = self.copy = None
         if dialect.positional:  # SQLite
             # sqlite3 steps an executemany (and hands the GIL to the page prefetch thread)
@@ -54,6 +60,10 @@ class Bulk:
             # per chunk of rows instead. (On PostgreSQL psycopg's pipelined executemany is
             # faster than one statement with thousands of parameters.)
             self.order = list(compiled.positiontup)
+            # a row's values in statement order, gathered in C (itemgetter of one key
+            # returns the value itself, not a 1-tuple)
+            self.gather = itemgetter(*self.order) if len(self.order) > 1 else (
+                lambda row, key=self.order[0]: (row[key],))
             self.multirow = _split_values(self.sql)
             # SQLAlchemy knows the driver's limit (999 before SQLite 3.32)
             self.max_parameters = dialect.insertmanyvalues_max_parameters
@@ -79,8 +89,9 @@ class Bulk:
             bulk = _STATEMENTS[key] = cls(table, columns, dialect, upsert=upsert)
         return bulk
 
-    def execute(self, rows: list[dict[str, Any]]) -> None:
-        """Write `rows` (dicts with exactly this statement's columns; converted in place)."""
+    def execute(self, rows: list[dict[str, Any]]) -> list | None:
+        """Write `rows` (dicts with exactly this statement's columns; converted in place).
+        An upsert on SQLite returns (qb_id, local id) of every row written."""
         for column, default in self.defaults.items():
             value = default.arg(None) if default.is_callable else default.arg
             for row in rows:
@@ -102,10 +113,15 @@ class Bulk:
         head, one, tail = self.multirow
         order = self.order
         per_statement = max(self.max_parameters // len(order), 1)
+        returned = [] if self.returns else None
         for start in range(0, len(rows), per_statement):
             chunk = rows[start : start + per_statement]
-            values = tuple([row[column] for row in chunk for column in order])
-            connection.exec_driver_sql(head + ", ".join([one] * len(chunk)) + tail, values)
+            values = tuple(chain.from_iterable(map(self.gather, chunk)))
+            result = connection.exec_driver_sql(head + ", ".join([one] * len(chunk)) + tail,
+                                                values)
+            if returned is not None:
+                returned += result.fetchall()
+        return returned
 
 
 class _Copy:
@@ -191,15 +207,17 @@ def _split_values(sql: str) -> tuple[str, str, str]:
 def upsert(table: Table, rows: list[dict[str, Any]], known: dict[str, int]) -> dict[str, int]:
     """`INSERT … ON CONFLICT (qb_id) DO UPDATE` of `rows`: {qb_id: local id}.
 
-    `known` holds the local ids of rows that already exist; the new ones are read back in one
-    query (sqlite3's executemany returns no rows).
+    On SQLite the statement returns them; elsewhere `known` holds the local ids of rows that
+    already exist and the new ones are read back in one query (`COPY` returns no rows).
     """
     if not rows:
         return {}
     if len({row["qb_id"] for row in rows}) < len(rows):  # the last of each wins, as SQLite's
         rows = list({row["qb_id"]: row for row in rows}.values())  # upsert would have it
     qb_ids = [row["qb_id"] for row in rows]
-    Bulk.get(table, tuple(rows[0]), upsert=True).execute(rows)
+    returned = Bulk.get(table, tuple(rows[0]), upsert=True).execute(rows)
+    if returned is not None:
+        return dict(returned)
     ids = {qb_id: known[qb_id] for qb_id in qb_ids if qb_id in known}
     new = [qb_id for qb_id in qb_ids if qb_id not in ids]
     if new:
