@@ -8,8 +8,8 @@ the differences per item it sent. Both
 are sync columns, so the change-stamping triggers (generated from `SYNC_COLUMNS`) are dropped
 and installed again around them.
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-20 09:00:00
 
 """
@@ -20,8 +20,8 @@ from sqlalchemy.dialects import postgresql
 from webapp.models import triggers
 
 # revision identifiers, used by Alembic.
-revision = '0007'
-down_revision = '0006'
+revision = '0008'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 
