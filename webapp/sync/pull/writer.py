@@ -6,6 +6,7 @@ call), skip records whose revision and hash are unchanged, keep what the WMS cha
 rows that remain (webapp.sync.pull.merging), batch-upsert them with the database's own
 `INSERT … ON CONFLICT`, rewrite the lines of changed transactions (keeping their local ids),
 and write the ledger. The caller commits, together with progress and the checkpoint.
+References are `linking`'s half of the writer; what a column can hold, `fits`.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ from webapp.sync import ledger
 from webapp.sync.base import LINKED_SALES_ORDERS
 from webapp.sync.bulk import insert_rows, upsert
 from webapp.sync.fields import MappingError
-from webapp.sync.pull import merging
+from webapp.sync.pull import fits, merging
+from webapp.sync.pull.linking import Linking
 
 if TYPE_CHECKING:
     from webapp.sync.base import SyncObject
@@ -67,72 +69,7 @@ class PageResult:
     oldest_failed: str | None = None  # the watermark must not pass a record that failed
 
 
-_LENGTHS: dict[str, dict[str, int]] = {}
-
-
-def _lengths(table) -> dict[str, int]:
-    """{column: the most characters it holds} of a table's text columns."""
-    held = _LENGTHS.get(table.name)
-    if held is None:
-        held = _LENGTHS[table.name] = {
-            column.name: column.type.length for column in table.c
-            if isinstance(getattr(column.type, "length", None), int)}
-    return held
-
-
-def _check_fits(table, *groups: dict, what: str = "") -> None:
-    """A value the column cannot hold fails the record alone, identically on SQLite (which
-    would store it) and PostgreSQL (which would fail the whole page): text longer than the
-    column, or holding a NUL character (PostgreSQL stores none, in text or JSON)."""
-    lengths = _lengths(table)
-    for values in groups:
-        for column, value in values.items():
-            if value.__class__ is not str:
-                if isinstance(value, dict | list) and _holds_nul(value):
-                    raise MappingError(f"{what}{column} holds a NUL character")
-                continue
-            limit = lengths.get(column)
-            if limit is not None and len(value) > limit:
-                raise MappingError(f"{what}{column} is longer than the {limit} characters the "
-                                   "WMS keeps")
-            if "\x00" in value:
-                raise MappingError(f"{what}{column} holds a NUL character")
-
-
-_LIMITED: dict[str, tuple[tuple[str, int], ...]] = {}
-
-
-def _fits(table, values: dict, refs: dict) -> bool:
-    """`_check_fits` of `values` and of `refs` ({Ref: QuickBooks id}) would pass, for a record
-    that holds no NUL character anywhere (its JSON has no `\\u0000`): every value mapped from
-    it is free of them, so only the table's limited text columns are looked at."""
-    limited = _LIMITED.get(table.name)
-    if limited is None:
-        limited = _LIMITED[table.name] = tuple(_lengths(table).items())
-    for column, limit in limited:
-        value = values.get(column)
-        if value.__class__ is str and len(value) > limit:
-            return False
-    lengths = _lengths(table)
-    for ref, value in refs.items():
-        if value.__class__ is str:
-            limit = lengths.get(ref.qb_column)
-            if limit is not None and len(value) > limit:
-                return False
-    return True
-
-
-def _holds_nul(value) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_holds_nul(v) for v in value)
-    return False
-
-
-class PageWriter:
+class PageWriter(Linking):
     """Writes pages of one object; `errors` is where failed records are reported."""
 
     def __init__(self, resolver: RefResolver, report_error, *, now: datetime,
@@ -166,13 +103,13 @@ class PageWriter:
         refs = {ref: ref.qb_id(record) for ref in obj.refs}
         lines = obj.lines_to_local(record)
         table = obj.model.__table__
-        if nul or not _fits(table, values, refs):  # the full check says what is wrong
-            _check_fits(table, values, {ref.qb_column: v for ref, v in refs.items()})
+        if nul or not fits.fits(table, values, refs):  # the full check says what is wrong
+            fits.check_fits(table, values, {ref.qb_column: v for ref, v in refs.items()})
         if obj.line_model is not None:
             line_table = obj.line_model.__table__
             for line_values, _, line_refs in lines:
-                if nul or not _fits(line_table, line_values, line_refs):
-                    _check_fits(line_table, line_values,
+                if nul or not fits.fits(line_table, line_values, line_refs):
+                    fits.check_fits(line_table, line_values,
                                 {ref.qb_column: v for ref, v in line_refs.items()},
                                 what="a line's ")
         for ref, qb_id in refs.items():
@@ -380,68 +317,6 @@ class PageWriter:
         self.report_error(obj, record, "mapping_error",
                           f"{obj.display_name} record cannot be read: {error}")
 
-    def _resolve(self, obj, changed: list[Mapped], result: PageResult) -> list[Mapped]:
-        """Resolve references; records whose reference QuickBooks cannot find fail alone.
-        An `unmirrored` reference (a line's item) is matched against the WMS's rows only."""
-        in_page = {m.qb_id for m in changed}
-        wanted: dict[str, set[str]] = {}
-        local_only: dict[str, set[str]] = {}
-        for m in changed:
-            for ref, qb_id in m.pairs:
-                if not (ref.target == obj.name and qb_id in in_page):
-                    (local_only if ref.unmirrored else wanted).setdefault(
-                        ref.target, set()).add(qb_id)
-        self.local = self.resolver.resolve(wanted)
-        for target, qb_ids in local_only.items():
-            held = self.local.setdefault(target, {})
-            held.update(self.resolver.local_ids(target, qb_ids - held.keys()))
-        broken = {}
-        for m in changed:
-            found = self._broken_ref(obj, m, in_page)
-            if found is not None:
-                broken[m.qb_id] = found
-        # A record whose parent on this page fails fails with it: written alone it would
-        # keep no parent, and its revision does not move when the parent is mended.
-        grew = bool(broken)
-        while grew:
-            grew = False
-            for m in changed:
-                parent = next((pair for pair in m.pairs if pair[0].target == obj.name
-                               and pair[1] in broken), None)
-                if parent is not None and m.qb_id not in broken:
-                    broken[m.qb_id], grew = parent, True
-        kept = []
-        for m in changed:
-            if m.qb_id not in broken:
-                kept.append(m)
-                continue
-            result.failed += 1
-            self._note_failed(result, m.updated_at)
-            if (obj.name, m.qb_id) in self.unwritable:
-                continue  # reported already in this session
-            self.unwritable.add((obj.name, m.qb_id))
-            ref, qb_id = broken[m.qb_id]
-            label = m.label or m.qb_id
-            failed_too = (ref.target, qb_id) in self.unwritable or (
-                ref.target == obj.name and qb_id in broken)
-            why = ("which could not be synced (see its own error)"
-                   if failed_too else "which QuickBooks cannot find. Correct it in QuickBooks:"
-                   " the next sync reads it again")
-            self.report_error(
-                obj, {"id": m.qb_id}, "broken_reference",
-                f"{obj.display_name}: {label} refers to {ref.target.replace('_', ' ')} {qb_id},"
-                f" {why}.", label=m.label,
-            )
-        return kept
-
-    def _broken_ref(self, obj, m: Mapped, in_page: set[str]):
-        for ref, qb_id in m.pairs:
-            if ref.target == obj.name and qb_id in in_page:
-                continue
-            if qb_id not in self.local.get(ref.target, {}) and not ref.unmirrored:
-                return ref, qb_id
-        return None
-
     def _row(self, obj, m: Mapped, outcome: merging.Outcome | None) -> dict[str, Any]:
         row = dict(m.values)
         for ref, qb_id in m.refs.items():
@@ -457,43 +332,6 @@ class PageWriter:
             row.update(outcome.header)
         row["wms_pending"] = outcome is not None and outcome.pending
         return row
-
-    def _link_self_refs(self, obj, changed: list[Mapped], ids: dict[str, int]) -> None:
-        """Parents on the same page get their local id once the page is written."""
-        table = obj.model.__table__
-        for ref in obj.refs:
-            if ref.target != obj.name:
-                continue
-            links = [
-                {"_id": ids[m.qb_id], "_parent": ids[m.refs[ref]]}
-                for m in changed if m.refs.get(ref) in ids and m.qb_id in ids
-            ]
-            if links:
-                stmt = update(table).where(table.c.id == db.bindparam("_id")).values(
-                    {ref.column: db.bindparam("_parent")}
-                )
-                db.session.execute(stmt, links, execution_options={"synchronize_session": False})
-
-    def _link_waiting_lines(self, obj, created: list[str]) -> None:
-        """Lines that named a record of `obj` before the WMS had it (an item created in
-        QuickBooks after the items were pulled: `Ref.unmirrored` references are never looked
-        up) get its local id once it is written."""
-        if not created:
-            return
-        table = obj.model.__table__
-        for other in self.resolver.registry.all():
-            for ref in other.line_refs:
-                if ref.target != obj.name or not ref.unmirrored:
-                    continue
-                lines = other.line_model.__table__
-                found = (select(table.c.id).where(table.c.qb_id == lines.c[ref.qb_column])
-                         .scalar_subquery())
-                db.session.execute(
-                    update(lines).where(lines.c[ref.column].is_(None),
-                                        lines.c[ref.qb_column].in_(created))
-                    .values({ref.column: found,
-                             **({"item_name": None} if "item_name" in lines.c else {})}),
-                    execution_options={"synchronize_session": False})
 
     def _replace_lines(self, obj, changed: list[Mapped], ids: dict[str, int],
                        existing: dict, outcomes: dict[str, merging.Outcome]) -> None:
