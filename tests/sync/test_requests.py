@@ -4,8 +4,11 @@
 import math
 
 import pytest
+from sqlalchemy import select, update
 
 from tests.sync.conftest import objects_by_name, sync
+from webapp.extensions import db
+from webapp.models import SalesOrder
 from webapp.sync.pull import pulls
 
 QBD = "GET /v1/quickbooks-desktop"
@@ -97,3 +100,17 @@ def test_a_change_is_listed_by_its_own_object_only(sync_app, sim, qb):
     assert not any(f"{QBD}/{r}" in spent for r in ("sales-orders", "invoices",
                                                     "inventory-adjustments"))
     assert spent[f"{QBD}/transactions"] == 1
+
+
+def test_a_row_marked_deleted_that_quickbooks_lists_is_read_and_restored(sync_app, sim):
+    sync(mode="full")
+    newest = db.session.scalar(select(SalesOrder.id).order_by(
+        SalesOrder.qb_updated_at.desc()).limit(1))
+    db.session.execute(update(SalesOrder).where(SalesOrder.id == newest).values(
+        qb_deleted_at=SalesOrder.synced_at))
+    db.session.commit()
+    # QuickBooks lists it (the watermark's overlap holds the newest): not taken for unchanged
+    doc = sync()
+    assert objects_by_name(doc)["sales_order"]["api_calls"] >= 1
+    db.session.expire_all()
+    assert db.session.get(SalesOrder, newest).qb_deleted_at is None

@@ -177,7 +177,8 @@ def _all_read_since(obj: type[SyncObject], listed: dict[str, datetime]) -> bool:
     for start in range(0, len(ids), 500):
         held.update((qb_id, (updated, synced)) for qb_id, updated, synced in db.session.execute(
             select(table.c.qb_id, table.c.qb_updated_at, table.c.synced_at).where(
-                table.c.qb_id.in_(ids[start : start + 500]))))
+                table.c.qb_id.in_(ids[start : start + 500]),
+                table.c.qb_deleted_at.is_(None))))  # one marked deleted is listed: restored
     for qb_id, stamp in listed.items():
         updated, synced = held.get(qb_id, (None, None))
         if updated is None or synced is None or updated != stamp or synced < stamp + CLOCK_MARGIN:
