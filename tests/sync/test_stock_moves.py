@@ -105,3 +105,23 @@ def test_a_deleted_receipt_moves_the_wms_back(sync_app, sim, qb):
     inventory = sim.counts()["inventory-items"]
     assert spent[f"{QBD}/deleted-transactions"] == 1
     assert spent[f"{QBD}/inventory-items"] == 1 + -(-inventory // 100), spent
+
+
+def test_an_item_group_received_moves_its_inventory_items(sync_app, sim, qb):
+    sync()
+    inventory = {r["id"] for r in qb.list_all("inventory-items", {"status": "all"})}
+    groups = qb.list_page("item-groups", {"status": "all"})["data"]
+    group = next(g for g in groups if any(line["item"]["id"] in inventory
+                                          for line in g["lines"]))
+    moved = {line["item"]["id"]: Decimal(str(line["quantity"])) for line in group["lines"]
+             if line["item"]["id"] in inventory}
+    opening = {qb_id: _on_hand(qb_id) for qb_id in moved}
+    # When a receipt's only line is the item group (QuickBooks' `itemGroupLines`), twice
+    sim.edits({"create": {"resource": "item-receipts", "fields": {
+        "vendorId": _party(qb, "vendors"), "transactionDate": "2026-12-01",
+        "itemGroupLines": [{"itemGroupId": group["id"], "quantity": 2}]}}})
+    sync(["item"])
+    # Then each inventory item in it moved in the WMS as in QuickBooks
+    for qb_id, quantity in moved.items():
+        assert _on_hand(qb_id) == opening[qb_id] + 2 * quantity == _qb_on_hand(qb, qb_id)
+

@@ -301,6 +301,9 @@ def _plan_pull(ctx: PullContext) -> None:
     if listed is not None:  # QuickBooks says none changed: nothing to list
         rewind.tick_listed(ctx, [{"id": qb_id} for qb_id in listed])
         ctx.checkpoint["pulled"] = True
+        # Its watermark moves up to what the probe saw (QuickBooks' clock): a quiet object
+        # must not hold the session's probe back at its old watermark.
+        ctx.checkpoint["max_updated"] = probes.newest(ctx)
         ctx.run.total = 0
     else:
         ctx.run.total = None

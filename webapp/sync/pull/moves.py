@@ -31,8 +31,9 @@ from webapp.models.types import utcnow
 from webapp.models.wms import Item
 from webapp.sync.conductor import QuickBooksError
 from webapp.sync.pull import probes
+from webapp.sync.pull.deletions import MAX_LOOKBACK
 from webapp.sync.pull.paging import cursor_pages
-from webapp.sync.pull.plan import state_of
+from webapp.sync.pull.plan import later, state_of
 from webapp.sync.pull.pulls import restart_or_raise
 
 if TYPE_CHECKING:
@@ -56,7 +57,7 @@ STOCK_TYPES = {
     "credit_card_credit": "credit-card-credits",
     "build_assembly": "build-assemblies",
 }
-LINE_KEYS = ("lines", "itemLines", "lineGroups", "itemLineGroups")
+LINE_KEYS = ("lines", "itemLines", "lineGroups", "itemGroupLines", "itemLineGroups")
 
 
 def watermark(session: SyncSession) -> str | None:
@@ -69,15 +70,16 @@ def reread(ctx: PullContext) -> int:
     from webapp.sync.pull.refresh import RESOURCE_BY_ITEM_TYPE, read_again
 
     state = state_of(ctx.session, WATERMARK)
-    asked = ctx.checkpoint.get("moves_asked")
-    if asked is None:
-        if ctx.checkpoint.get("full") or state.watermark is None:
-            # The pull read every item's on-hand, each after it started: nothing to ask.
-            asked = ctx.checkpoint["started"]
+    since = state.watermark or (None if ctx.checkpoint.get("full") else
+                                ctx.checkpoint.get("since"))  # a first run: the items' own
+    if "moves_asked" not in ctx.checkpoint:
+        newest = None
+        if since is None:  # a full pull read every item's on-hand, each after it started
+            ctx.checkpoint["moves_items"] = []
         else:
-            asked = utcnow().isoformat()
-            ctx.checkpoint["moves_items"] = sorted(_moved_items(ctx, state.watermark))
-        ctx.checkpoint["moves_asked"] = asked
+            items, newest = _moved_items(ctx, since)
+            ctx.checkpoint["moves_items"] = sorted(items)
+        ctx.checkpoint["moves_asked"] = newest or ctx.checkpoint["started"]
         ctx.flush()
     ids = set(ctx.checkpoint.get("moves_items") or ())
     targets: dict[str, list[str]] = {}
@@ -88,25 +90,37 @@ def reread(ctx: PullContext) -> int:
             targets.setdefault(resource, []).append(qb_id)
     rewritten = read_again(ctx, {"item": {r: sorted(i) for r, i in targets.items()}},
                            "moves_at") if targets else 0
-    state.watermark = (datetime.fromisoformat(asked) - timedelta(seconds=OVERLAP_S)).isoformat(
-        timespec="seconds")
+    # From QuickBooks' own clock when the probe listed anything (its newest time, never past
+    # what it listed), else from the pull's start; set back by the overlap, never back.
+    asked = datetime.fromisoformat(ctx.checkpoint["moves_asked"])
+    state.watermark = later(state.watermark, (asked - timedelta(seconds=OVERLAP_S)).isoformat(
+        timespec="seconds"))
     return rewritten
 
 
-def _moved_items(ctx: PullContext, since: str) -> set[str]:
-    """QuickBooks ids of the items on the lines of the stock transactions changed since; every
-    inventory item's when one of them was deleted (its lines are gone with it)."""
+def _moved_items(ctx: PullContext, since: str) -> tuple[set[str], str | None]:
+    """QuickBooks ids of the items the stock transactions changed since `since` moved, and
+    the newest `updatedAt` QuickBooks listed (any type: its clock). What a transaction moved
+    before an edit is no longer on its lines, nor what a deleted one moved: after either,
+    or after longer than QuickBooks keeps deletions, every inventory item is read again."""
+    everything = set(db.session.scalars(select(Item.qb_id).where(
+        Item.item_type == INVENTORY, Item.qb_id.is_not(None), Item.qb_deleted_at.is_(None))))
+    oldest = (utcnow() - MAX_LOOKBACK).astimezone(datetime.fromisoformat(since).tzinfo)
+    if datetime.fromisoformat(since) < oldest:
+        return everything, None
     if probes.deleted_of(ctx, "transaction", set(STOCK_TYPES), since):
-        return set(db.session.scalars(select(Item.qb_id).where(
-            Item.item_type == INVENTORY, Item.qb_id.is_not(None), Item.qb_deleted_at.is_(None))))
+        return everything, None
     rows = probes.changed(ctx, set(STOCK_TYPES), since)
+    newest = probes.newest(ctx)
     records: list[dict] = []
     if rows is None:  # too many to tell from the probe: list each type from the watermark
         for resource in STOCK_TYPES.values():
             records += _listed(ctx, resource, since)
     else:
+        if any(_edited(created, stamp) for _kind, _id, stamp, created in rows):
+            return everything, newest
         by_type: dict[str, list[str]] = {}
-        for kind, qb_id, _stamp in rows:
+        for kind, qb_id, _stamp, _created in rows:
             by_type.setdefault(kind, []).append(qb_id)
         for kind, ids in sorted(by_type.items()):
             found, _gone = ctx.resolver.lookup(STOCK_TYPES[kind], sorted(set(ids)))
@@ -114,7 +128,16 @@ def _moved_items(ctx: PullContext, since: str) -> set[str]:
     items: set[str] = set()
     for record in records:
         _collect(record, items)
-    return items
+    return items, newest
+
+
+def _edited(created: str | None, updated: str) -> bool:
+    """Saved again after it was entered (QuickBooks stamps both in the same save at first)."""
+    try:
+        return created is None or (datetime.fromisoformat(updated)
+                                   - datetime.fromisoformat(created)).total_seconds() > 1
+    except (TypeError, ValueError):
+        return True
 
 
 def _listed(ctx: PullContext, resource: str, since: str) -> list[dict]:

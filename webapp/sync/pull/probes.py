@@ -18,8 +18,11 @@ listings) and three more, whatever the number of objects (issue 21):
 Answers are kept on the session (`sync_session.probes`, committed with the asking object's
 checkpoint), so a resumed or redelivered object asks nothing again. They are a snapshot: what
 changes after one is asked is read by the next sync, as no watermark moves past it — an
-object that listed nothing keeps its watermark, and a deletion watermark never passes the
-moment its list was asked (`deleted_asked_at`, which the engine's watermark advance honours).
+object that listed nothing moves its watermark up to the newest `updatedAt` the probe listed
+(`newest`: QuickBooks' clock, so a quiet object does not hold the probe back at an old
+watermark), and a deletion watermark never passes the moment its list was asked
+(`deleted_asked_at`, which the engine's watermark advance honours; `rewind` asks again before
+it takes a record deleted since for a company gone back in time).
 """
 
 from __future__ import annotations
@@ -47,7 +50,7 @@ DELETED = {LIST: ("deleted-list-objects", "objectTypes", "listType"),
            "transaction": ("deleted-transactions", "transactionTypes", "transactionType")}
 
 
-def _family(obj: type[SyncObject]) -> str:
+def family_of(obj: type[SyncObject]) -> str:
     return LIST if obj.kind == LIST else "transaction"
 
 
@@ -71,8 +74,8 @@ def _covers(asked_after: str | None, after: str | None) -> bool:
 def deleted(ctx: PullContext, after: str | None) -> list[dict]:
     """The deleted-list rows of this object's types since `after` (its own check's start),
     from the one request the session makes for all its objects of the same family."""
-    rows = deleted_of(ctx, _family(ctx.obj), set(ctx.obj.deleted_types.values()), after)
-    ctx.checkpoint["deleted_asked_at"] = ctx.session.probes[f"deleted_{_family(ctx.obj)}"]["at"]
+    rows = deleted_of(ctx, family_of(ctx.obj), set(ctx.obj.deleted_types.values()), after)
+    ctx.checkpoint["deleted_asked_at"] = ctx.session.probes[f"deleted_{family_of(ctx.obj)}"]["at"]
     return rows
 
 
@@ -116,7 +119,7 @@ def _ask_deleted(ctx: PullContext, family: str, mine: set[str],
     resource, param, _ = DELETED[family]
     types, earliest = set(mine), [after]
     for other in _session_objects(ctx):
-        if other is ctx.obj or _family(other) != family or not other.deleted_types:
+        if other is ctx.obj or family_of(other) != family or not other.deleted_types:
             continue
         state = state_of(ctx.session, other.name)
         if state.last_deleted_check_at is None:
@@ -147,12 +150,21 @@ def unchanged(ctx: PullContext) -> list[str] | None:
     rows = changed(ctx, types, since)
     if rows is None:  # too many to tell: list
         return None
-    listed = {qb_id: datetime.fromisoformat(stamp) for _kind, qb_id, stamp in rows}
+    listed = {row[1]: datetime.fromisoformat(row[2]) for row in rows}
     return sorted(listed) if not listed or _all_read_since(obj, listed) else None
 
 
+def newest(ctx: PullContext) -> str | None:
+    """The newest `updatedAt` the session's `GET /transactions` listed, of any type: a time on
+    QuickBooks' clock before which it had listed everything changed since its `after`."""
+    held = (ctx.session.probes or {}).get("transactions") or {}
+    stamps = [row[2] for row in held.get("changed") or ()]
+    return max(stamps, key=datetime.fromisoformat) if stamps else None
+
+
 def changed(ctx: PullContext, types: set[str], since: str) -> list[list[str]] | None:
-    """[[type, id, updatedAt], ...] of the transactions of `types` changed since `since`,
+    """[[type, id, updatedAt, createdAt], ...] of the transactions of `types` changed since
+    `since`,
     from the session's one `GET /transactions`; None when more changed than it reads."""
     held = (ctx.session.probes or {}).get("transactions")
     if held is None or not types <= set(held["types"]) or not _covers(held["after"], since):
@@ -230,7 +242,7 @@ def _ask_changed(ctx: PullContext, mine: set[str], since: str) -> dict[str, Any]
                 except (TypeError, ValueError):
                     found = None  # a row that does not read: trust the listings
                     break
-                found.append([kind, qb_id, stamp])
+                found.append([kind, qb_id, stamp, row.get("createdAt")])
             if found is None:
                 break
     except QuickBooksError as error:

@@ -17,7 +17,7 @@ one error for the object, suggesting a full sync — without a single extra requ
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 CODE = "quickbooks_went_back"
 HELD = "held_since"  # checkpoint: {qb_id: revision} of held records the listing must show
 BEHIND = "held_behind"  # checkpoint: [[qb_id, QuickBooks' revision]] listed with a lower one
+MARGIN_S = 120  # how far QuickBooks' clock may be behind ours
 HELD_MAX = 200  # the newest are enough: a company that went back lost all of the newest
 EXAMPLES = 3
 MESSAGE = (
@@ -88,6 +89,9 @@ def report(ctx: PullContext) -> None:
         lost += [(qb_id, None) for qb_id in db.session.scalars(
             select(table.c.qb_id).where(table.c.qb_id.in_(unseen[start:start + 500]),
                                         table.c.qb_deleted_at.is_(None)))]
+    if lost:
+        deleted = _deleted_since_asked(ctx)
+        lost = [(qb_id, now) for qb_id, now in lost if qb_id not in deleted]
     lost += [(qb_id, revision) for qb_id, revision in behind]
     if not lost:
         return
@@ -107,6 +111,22 @@ def report(ctx: PullContext) -> None:
                              object_id=ids[0] if len(ids) == 1 else None, phase="pull",
                              code=CODE, message=message, retryable=False))
     ctx.session.error_count = (ctx.session.error_count or 0) + 1
+
+
+def _deleted_since_asked(ctx: PullContext) -> set[str]:
+    """Ids deleted after the session's shared deleted list was asked, which may be before
+    this object's listing (`probes.deleted`): deleted then, a record is neither listed nor in
+    that list, yet QuickBooks did not go back. Asked once, and only when about to say so."""
+    from webapp.sync.pull.probes import DELETED, family_of
+
+    asked = ctx.checkpoint.get("deleted_asked_at")
+    if not asked:
+        return set()
+    resource, param, _ = DELETED[family_of(ctx.obj)]
+    after = datetime.fromisoformat(asked) - timedelta(seconds=MARGIN_S)
+    rows = ctx.qb.list_all(resource, {param: sorted(set(ctx.obj.deleted_types.values())),
+                                      "deletedAfter": after.isoformat(timespec="seconds")})
+    return {row.get("id") for row in rows if isinstance(row, dict)}
 
 
 def without_notes(checkpoint: dict[str, Any]) -> dict[str, Any]:
