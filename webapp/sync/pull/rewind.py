@@ -12,7 +12,9 @@ construction, read again by the next incremental listing. So at plan time the ne
 its own off, and one listed with a lower `revisionNumber` than the WMS holds is a step back.
 Once the listing and the deletions are done, a noted record QuickBooks neither listed nor
 reported deleted is one it no longer has as the WMS last synced it. Either way the session gets
-one error for the object, suggesting a full sync — without a single extra request.
+one error for the object, suggesting a full sync — with no extra request, but for one that
+first asks whether the unseen records were deleted after the session's shared deleted list
+was asked (`_deleted_since_asked`: a deletion is no step back).
 """
 
 from __future__ import annotations
