@@ -12,10 +12,11 @@ one moves its items back, but its lines are gone with it: the session's one dele
 request for transactions (`probes.deleted_of`) says so, and every inventory item is read again
 (deleting a receipt is rare; reading 100 items a request, it is the one sure way).
 
-When more changed than the probe reads, each type is listed from the watermark instead. The
-watermark is the moment the probe was asked (after a full pull of items, the moment it
-started: every on-hand was read after it), set back by the overlap margin (our clock may be
-ahead of QuickBooks'): what changed after it is read by the next sync.
+An edited one no longer says what it moved before either: after one, or when more changed
+than the probe reads, every inventory item is read again too. The watermark is the newest
+time the probe listed (QuickBooks' clock; after a full pull of items, the moment it started:
+every on-hand was read after it), set back by the overlap margin: what changed after it is
+read by the next sync.
 """
 
 from __future__ import annotations
@@ -29,12 +30,9 @@ from webapp.extensions import db
 from webapp.models.sync import SyncSession
 from webapp.models.types import utcnow
 from webapp.models.wms import Item
-from webapp.sync.conductor import QuickBooksError
 from webapp.sync.pull import probes
 from webapp.sync.pull.deletions import MAX_LOOKBACK
-from webapp.sync.pull.paging import cursor_pages
 from webapp.sync.pull.plan import later, state_of
-from webapp.sync.pull.pulls import restart_or_raise
 
 if TYPE_CHECKING:
     from webapp.sync.engine import PullContext
@@ -112,19 +110,17 @@ def _moved_items(ctx: PullContext, since: str) -> tuple[set[str], str | None]:
         return everything, None
     rows = probes.changed(ctx, set(STOCK_TYPES), since)
     newest = probes.newest(ctx)
+    # Too many changed to tell from the probe, or one edited: reading every inventory item
+    # (100 a request) costs less than reading what changed of nine kinds.
+    if rows is None or any(_edited(created, stamp) for _kind, _id, stamp, created in rows):
+        return everything, newest
     records: list[dict] = []
-    if rows is None:  # too many to tell from the probe: list each type from the watermark
-        for resource in STOCK_TYPES.values():
-            records += _listed(ctx, resource, since)
-    else:
-        if any(_edited(created, stamp) for _kind, _id, stamp, created in rows):
-            return everything, newest
-        by_type: dict[str, list[str]] = {}
-        for kind, qb_id, _stamp, _created in rows:
-            by_type.setdefault(kind, []).append(qb_id)
-        for kind, ids in sorted(by_type.items()):
-            found, _gone = ctx.resolver.lookup(STOCK_TYPES[kind], sorted(set(ids)))
-            records += found
+    by_type: dict[str, list[str]] = {}
+    for kind, qb_id, _stamp, _created in rows:
+        by_type.setdefault(kind, []).append(qb_id)
+    for kind, ids in sorted(by_type.items()):
+        found, _gone = ctx.resolver.lookup(STOCK_TYPES[kind], sorted(set(ids)))
+        records += found
     items: set[str] = set()
     for record in records:
         _collect(record, items)
@@ -138,16 +134,6 @@ def _edited(created: str | None, updated: str) -> bool:
                                    - datetime.fromisoformat(created)).total_seconds() > 1
     except (TypeError, ValueError):
         return True
-
-
-def _listed(ctx: PullContext, resource: str, since: str) -> list[dict]:
-    restarts = 0
-    while True:
-        try:
-            return [r for page in cursor_pages(ctx.qb, resource, {"updatedAfter": since})
-                    for r in page["data"]]
-        except QuickBooksError as error:
-            restarts = restart_or_raise(error, restarts)
 
 
 def _collect(node: Any, items: set[str]) -> None:
