@@ -107,7 +107,10 @@ def test_progress_and_counts_are_what_the_engine_wrote(browser, simulator, live_
     assert counts["created"] == counts["deleted"] == 0
     assert [e.object_id for e in errors] == [broken.id]
     # ... the row moved a page at a time, as the engine committed each page, never backwards,
-    # and ended full
+    # and ended full (the recorder samples once an animation frame: on a busy machine its last
+    # sample may come after the status's)
+    page.wait_for_function("window.__rows.length > 0 && window.__rows.at(-1)[0] === 100",
+                           timeout=SYNC_TIMEOUT_MS)
     rows = page.evaluate("window.__rows")
     rows = rows[[percent for percent, _ in rows].index(0):]  # from the new sync's first frame
     percents = [percent for percent, _ in rows]
