@@ -7,22 +7,14 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 
+from tests.sync.test_push import wms
 from webapp.extensions import db
 from webapp.models import InventoryAdjustment, InventoryAdjustmentLine, Item
 
 EVERYTHING = ["customer", "item", "invoice", "inventory_adjustment"]
 ACCOUNT = "Inventory Adjustments"
-
-
-def wms(sql: str, **params) -> int | None:
-    """A WMS writing its own tables; returns the new row's id for an INSERT."""
-    result = db.session.execute(text(sql + (" RETURNING id" if sql.startswith("INSERT")
-                                            else "")), params)
-    new_id = result.scalar() if sql.startswith("INSERT") else None
-    db.session.commit()
-    return new_id
 
 
 def wms_adjustment(item_id: int, difference, memo: str = "WMS move", account=None) -> int:

@@ -27,6 +27,7 @@ from webapp.sync.conductor import QuickBooks
 from webapp.sync.objects import registry
 from webapp.sync.pull.plan import has_rows, later, state_of, wants_full
 from webapp.sync.pull.refs import RefResolver
+from webapp.sync.pull.stock_types import MOVED
 from webapp.sync.pull.writer import PageResult, PageWriter
 from webapp.sync.writing import sync_writer
 
@@ -263,7 +264,7 @@ def _pull_object(session, run, object_name, qb, is_cancelled, on_progress, setti
     if not ctx.checkpoint.get("refreshed"):
         if obj.kind == LIST:
             refresh.renamed(ctx)
-            if obj.name == moves.MOVED:
+            if obj.name == MOVED:
                 moves.reread(ctx)
         else:
             refresh.refresh(ctx)

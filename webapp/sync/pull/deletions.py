@@ -19,13 +19,12 @@ from webapp.models.sync import SyncState
 from webapp.models.types import utcnow
 from webapp.sync.base import LIST
 from webapp.sync.pull import probes
-from webapp.sync.pull.plan import later
+from webapp.sync.pull.plan import check_after, later
 
 if TYPE_CHECKING:
     from webapp.sync.engine import PullContext
 
 OVERLAP_S = 120
-MAX_LOOKBACK = timedelta(days=89)
 
 
 def apply(ctx: PullContext, state: SyncState) -> None:
@@ -69,17 +68,6 @@ def _unknown_to_quickbooks(ctx: PullContext, candidates: list[str],
         if found:
             ctx.writer.write(ctx.obj, resource, found)
     return candidates
-
-
-def check_after(state: SyncState) -> str | None:
-    """Where a deleted-list check starts: the deletion watermark, but never further back than
-    QuickBooks keeps deletions (older ones were seen by the previous check, which is younger
-    than that, else this would be an id comparison); None for everything it keeps."""
-    if not state.deleted_watermark:
-        return None
-    after = datetime.fromisoformat(state.deleted_watermark)
-    floor = (utcnow() - MAX_LOOKBACK).astimezone(after.tzinfo)
-    return max(after, floor).isoformat(timespec="seconds")
 
 
 def _from_deleted_lists(ctx: PullContext, state: SyncState) -> int:

@@ -27,39 +27,18 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from webapp.extensions import db
-from webapp.models.sync import SyncSession
 from webapp.models.types import utcnow
 from webapp.models.wms import Item
 from webapp.sync.pull import probes
-from webapp.sync.pull.deletions import MAX_LOOKBACK
-from webapp.sync.pull.plan import later, state_of
+from webapp.sync.pull.plan import MAX_LOOKBACK, later, state_of
+from webapp.sync.pull.stock_types import STOCK_TYPES, WATERMARK
 
 if TYPE_CHECKING:
     from webapp.sync.engine import PullContext
 
-MOVED = "item"  # the object whose on-hand these transactions move
-WATERMARK = "stock_moves"  # its SyncState row: the last probe's moment, set back
 OVERLAP_S = 120
 INVENTORY = "inventory"  # the item type whose on-hand QuickBooks keeps
-# Transaction types QuickBooks has that move an inventory item's on-hand and that the WMS does
-# not mirror, with their resource (the WMS's own — orders, invoices, adjustments — are read
-# again by `refresh` after their pull).
-STOCK_TYPES = {
-    "item_receipt": "item-receipts",
-    "bill": "bills",
-    "sales_receipt": "sales-receipts",
-    "credit_memo": "credit-memos",
-    "vendor_credit": "vendor-credits",
-    "check": "checks",
-    "credit_card_charge": "credit-card-charges",
-    "credit_card_credit": "credit-card-credits",
-    "build_assembly": "build-assemblies",
-}
 LINE_KEYS = ("lines", "itemLines", "lineGroups", "itemGroupLines", "itemLineGroups")
-
-
-def watermark(session: SyncSession) -> str | None:
-    return state_of(session, WATERMARK).watermark
 
 
 def reread(ctx: PullContext) -> int:

@@ -16,6 +16,7 @@ from webapp.models.types import utcnow
 from webapp.sync.base import SyncObject
 
 DELETED_LIST_MAX_AGE = timedelta(days=89)  # QuickBooks keeps deletions for 90 days
+MAX_LOOKBACK = DELETED_LIST_MAX_AGE  # the furthest back a deleted-list check may start
 
 
 def state_of(session: SyncSession, name: str) -> SyncState:
@@ -51,3 +52,14 @@ def later(a: str | None, b: str | None) -> str | None:
     if a is None or b is None:
         return a or b
     return a if datetime.fromisoformat(a) >= datetime.fromisoformat(b) else b
+
+
+def check_after(state: SyncState) -> str | None:
+    """Where a deleted-list check starts: the deletion watermark, but never further back than
+    QuickBooks keeps deletions (older ones were seen by the previous check, which is younger
+    than that, else this would be an id comparison); None for everything it keeps."""
+    if not state.deleted_watermark:
+        return None
+    after = datetime.fromisoformat(state.deleted_watermark)
+    floor = (utcnow() - MAX_LOOKBACK).astimezone(after.tzinfo)
+    return max(after, floor).isoformat(timespec="seconds")

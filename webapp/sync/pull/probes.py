@@ -38,7 +38,9 @@ from webapp.sync.base import LIST
 from webapp.sync.conductor import CURSOR, QuickBooksError
 from webapp.sync.objects import registry
 from webapp.sync.pull.paging import PAGE_LIMIT, cursor_pages, remaining_count
-from webapp.sync.pull.plan import has_rows, state_of, wants_full
+from webapp.sync.pull.plan import check_after, has_rows, state_of, wants_full
+from webapp.sync.pull.stock_types import MOVED, STOCK_TYPES
+from webapp.sync.pull.stock_types import watermark as stock_watermark
 
 if TYPE_CHECKING:
     from webapp.sync.base import SyncObject
@@ -114,8 +116,6 @@ def _ask_deleted(ctx: PullContext, family: str, mine: set[str],
                  after: str | None) -> dict[str, Any]:
     """One request for the deleted rows of every type of the session's objects of `family`
     that check deleted lists, since the earliest point any of them needs."""
-    from webapp.sync.pull.deletions import check_after  # the deletion rules live there
-
     resource, param, _ = DELETED[family]
     types, earliest = set(mine), [after]
     for other in _session_objects(ctx):
@@ -204,16 +204,14 @@ def _ask_changed(ctx: PullContext, mine: set[str], since: str) -> dict[str, Any]
     incrementally, and those that move stock the WMS does not mirror (`moves`) —:
     {"changed": [[type, id, updatedAt], ...], or None when more than PROBE_PAGES pages
     changed}."""
-    from webapp.sync.pull import moves  # it asks through here
-
     types, earliest = set(mine), [since]
     for other in _session_objects(ctx):
         if other is ctx.obj:
             continue
-        if other.name == moves.MOVED:
-            since_moves = moves.watermark(ctx.session)
+        if other.name == MOVED:
+            since_moves = stock_watermark(ctx.session)
             if since_moves:
-                types.update(moves.STOCK_TYPES)
+                types.update(STOCK_TYPES)
                 earliest.append(since_moves)
         if other.kind == LIST or not other.deleted_types:
             continue
